@@ -1,0 +1,51 @@
+"""Who is calling: the one place a JWT (header or cookie) becomes a user.
+
+Used by the Django middleware (GraphQL, admin) and by the DRF authentication class. A bad or
+expired token does not raise here: it leaves an anonymous user and an `auth_error` code on the
+request, which the GraphQL/REST layers report with a clear code when the call needs a user.
+"""
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
+from graphql_jwt.settings import jwt_settings
+from graphql_jwt.utils import get_payload, get_user_by_payload
+
+from core.error_codes import CoreErrorCode
+
+
+def token_from_request(request) -> str | None:
+    header = request.META.get(jwt_settings.JWT_AUTH_HEADER_NAME, "")
+    parts = header.split()
+    if len(parts) == 2 and parts[0].lower() in {jwt_settings.JWT_AUTH_HEADER_PREFIX.lower(), "jwt"}:
+        return parts[1]
+    if header:
+        return header  # malformed header: let decoding report it
+    return request.COOKIES.get(jwt_settings.JWT_COOKIE_NAME)
+
+
+def user_from_token(token: str):
+    """Return (user, None) or (None, (code, message))."""
+    try:
+        payload = get_payload(token)
+        user = get_user_by_payload(payload)
+    except JSONWebTokenExpired:
+        return None, (CoreErrorCode.TOKEN_EXPIRED, "the access token has expired: refresh it or log in again")
+    except JSONWebTokenError:
+        return None, (CoreErrorCode.TOKEN_INVALID, "the access token is invalid")
+    if user is None or not user.is_active:
+        return None, (CoreErrorCode.TOKEN_INVALID, "the access token's user is unknown or inactive")
+    return user, None
+
+
+def authenticate_request(request) -> None:
+    request.auth_error = None
+    token = token_from_request(request)
+    if not token:
+        return
+    user, error = user_from_token(token)
+    if user is not None:
+        request.user = user
+    else:
+        request.user = AnonymousUser()
+        request.auth_error = error

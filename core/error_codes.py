@@ -1,0 +1,28 @@
+"""Error codes shared by every app. Clients see the member name (`STALE_VERSION`)."""
+from enum import Enum
+
+
+class CoreErrorCode(Enum):
+    NOT_FOUND = "not_found"
+    REQUIRED = "required"
+    INVALID = "invalid"
+    TOO_LONG = "too_long"
+    OUT_OF_RANGE = "out_of_range"
+    STALE_VERSION = "stale_version"
+    PERMISSION_DENIED = "permission_denied"
+    UNAUTHENTICATED = "unauthenticated"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_INVALID = "token_invalid"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    ORGANIZATION_REQUIRED = "organization_required"
+    NO_ORGANIZATION = "no_organization"
+    INVALID_CURRENCY = "invalid_currency"
+    INVALID_SIREN = "invalid_siren"
+    INVALID_SIRET = "invalid_siret"
+    INVALID_VAT_NUMBER = "invalid_vat_number"
+    INVALID_IBAN = "invalid_iban"
+    INVALID_BIC = "invalid_bic"
+    UNKNOWN_TAX_RULE = "unknown_tax_rule"
+    UNKNOWN_PICKER_TYPE = "unknown_picker_type"
+    DUPLICATE = "duplicate"
+    INTERNAL_ERROR = "internal_error"

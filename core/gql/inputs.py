@@ -1,0 +1,24 @@
+import graphene
+from graphene.types.generic import GenericScalar
+
+
+class OrganizationInputFields:
+    name = graphene.String()
+    legal_name = graphene.String()
+    siren = graphene.String()
+    siret = graphene.String()
+    vat_number = graphene.String()
+    address_line1 = graphene.String()
+    address_line2 = graphene.String()
+    postal_code = graphene.String()
+    city = graphene.String()
+    country_code = graphene.String()
+    email = graphene.String()
+    phone = graphene.String()
+    iban = graphene.String()
+    bic = graphene.String()
+    invoice_number_prefix = graphene.String()
+    payment_days = graphene.Int()
+    currency_code = graphene.String()
+    default_tax_rule = graphene.UUID()
+    template_blocks = GenericScalar()

@@ -1,0 +1,76 @@
+"""Shared GraphQL building blocks: the tenant-scoped object type, the connection with
+`totalCount`, error and history types."""
+from __future__ import annotations
+
+import graphene
+from graphene_django import DjangoObjectType
+from graphene_django.types import DjangoObjectTypeOptions
+
+from core.gql.auth import authorize
+from core.tenancy import scope
+
+
+class ExtendedConnection(graphene.Connection):
+    """openIMIS connections: `totalCount` and `edgeCount` beside `edges` and `pageInfo`."""
+
+    total_count = graphene.Int()
+    edge_count = graphene.Int()
+
+    class Meta:
+        abstract = True
+
+    def resolve_total_count(self, info, **kwargs):
+        return self.length
+
+    def resolve_edge_count(self, info, **kwargs):
+        return len(self.edges)
+
+
+class TenantObjectType(DjangoObjectType):
+    """A DjangoObjectType whose every queryset is authorised (`Meta.permissions`) and scoped to
+    the caller's organisation by core.tenancy.scope."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, permissions=(), _meta=None, **options):
+        _meta = _meta or DjangoObjectTypeOptions(cls)
+        _meta.permissions = tuple(permissions)
+        options.setdefault("connection_class", ExtendedConnection)
+        super().__init_subclass_with_meta__(_meta=_meta, **options)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        tenant = authorize(info, cls._meta.permissions)
+        return scope(queryset, tenant.organization)
+
+
+class MutationError(graphene.ObjectType):
+    field = graphene.String(description="camelCase input path, or null")
+    code = graphene.String(required=True)
+    message = graphene.String(required=True)
+
+
+class FieldChangeGQLType(graphene.ObjectType):
+    field = graphene.String(required=True)
+    old = graphene.String()
+    new = graphene.String()
+
+    def resolve_old(self, info):
+        return None if self.old is None else str(self.old)
+
+    def resolve_new(self, info):
+        return None if self.new is None else str(self.new)
+
+
+class HistoryVersionGQLType(graphene.ObjectType):
+    version = graphene.Int(required=True)
+    history_type = graphene.String(required=True, description="+ created, ~ changed, - deleted")
+    date = graphene.DateTime(required=True)
+    user = graphene.String(description="username of who made the change")
+    reason = graphene.String()
+    changes = graphene.List(graphene.NonNull(FieldChangeGQLType), required=True)
+
+    def resolve_user(self, info):
+        return self.user.username if self.user is not None else None

@@ -1,0 +1,15 @@
+"""Identifiers. UUIDv7 (RFC 9562): time-ordered, so new rows land at the end of B-tree indexes."""
+import os
+import time
+import uuid
+
+
+def uuid7() -> uuid.UUID:
+    unix_ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (unix_ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
+    return uuid.UUID(int=value)

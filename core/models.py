@@ -1,0 +1,169 @@
+"""Core models: users, organisations (tenants) and memberships, the openIMIS history bases, the
+mutation log, and organisation-defined calculation rules."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from core.ids import uuid7
+
+
+class User(AbstractUser):
+    """A person or an API client. `username` holds the e-mail address."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    tenant_path = None  # scoped through memberships, see core.tenancy
+
+    class Meta:
+        db_table = "core_user"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class HistoryModel(models.Model):
+    """openIMIS HistoryModel: UUID id, soft delete, JSON extension, audit columns, optimistic
+    `version`. Every save goes through `core.history.save_with_history`, which records the actor
+    and the reason in the django-simple-history table of the concrete model."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    is_deleted = models.BooleanField(default=False, db_index=True)
+    json_ext = models.JSONField(null=True, blank=True)
+    date_created = models.DateTimeField(auto_now_add=True, db_index=True)
+    date_updated = models.DateTimeField(auto_now=True)
+    user_created = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user_updated = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords(inherit=True, cascade_delete_history=False)
+
+    # Path from this model to its Organization, used by core.tenancy.scope. "" means the model is
+    # the Organization itself.
+    tenant_path: str | None = "organization"
+
+    class Meta:
+        abstract = True
+
+
+class HistoryBusinessModel(HistoryModel):
+    """openIMIS HistoryBusinessModel: a HistoryModel with a validity period."""
+
+    date_valid_from = models.DateField(null=True, blank=True)
+    date_valid_to = models.DateField(null=True, blank=True)
+    replacement_uuid = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Organization(HistoryModel):
+    """A tenant: the organisation that publishes notices and bills its declarants."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=255)
+    legal_name = models.CharField(max_length=255, blank=True)
+    siren = models.CharField(max_length=9, blank=True)
+    siret = models.CharField(max_length=14, blank=True)
+    vat_number = models.CharField(max_length=20, blank=True)
+    address_line1 = models.CharField(max_length=255, blank=True)
+    address_line2 = models.CharField(max_length=255, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country_code = models.CharField(max_length=2, default="FR")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    iban = models.CharField(max_length=34, blank=True)
+    bic = models.CharField(max_length=11, blank=True)
+    # Invoice settings
+    invoice_number_prefix = models.CharField(max_length=10, default="INV")
+    payment_days = models.PositiveSmallIntegerField(default=30)
+    currency_code = models.CharField(max_length=3, default="EUR")
+    default_tax_rule = models.UUIDField(null=True, blank=True)
+    template_blocks = models.JSONField(default=dict, blank=True)
+
+    tenant_path = ""
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one organisation. Roles map to permission sets (core.permissions)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Administrator"
+        ACCOUNTANT = "accountant", "Accountant"
+        VIEWER = "viewer", "Viewer"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    date_created = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "organization"), name="uniq_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class MutationLog(models.Model):
+    """openIMIS mutation log: one row per mutation, written in its own transaction so that it
+    survives the mutation's rollback; clients poll it by `clientMutationId`."""
+
+    class Status(models.IntegerChoices):
+        RECEIVED = 0
+        ERROR = 1
+        SUCCESS = 2
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    mutation_name = models.CharField(max_length=100)
+    json_content = models.TextField(blank=True)
+    request_date_time = models.DateTimeField(auto_now_add=True, db_index=True)
+    client_mutation_id = models.CharField(max_length=255, blank=True, null=True, db_index=True)
+    client_mutation_label = models.CharField(max_length=255, blank=True, null=True)
+    client_mutation_details = models.JSONField(null=True, blank=True)
+    status = models.IntegerField(choices=Status.choices, default=Status.RECEIVED)
+    error = models.JSONField(null=True, blank=True)
+    autogenerated_code = models.CharField(max_length=255, blank=True, null=True)
+    json_ext = models.JSONField(null=True, blank=True)
+
+    tenant_path = "organization"
+
+    class Meta:
+        ordering = ("-request_date_time",)
+
+
+class CalculationRuleSetting(HistoryModel):
+    """A VAT rate rule added by an organisation through data (no code). Built-in rules live in
+    core.calculation; both are resolved by the same registry."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="calculation_rules")
+    code = models.CharField(max_length=50)
+    label = models.CharField(max_length=255)
+    rate = models.DecimalField(max_digits=7, decimal_places=4)
+    vat_category = models.CharField(max_length=2, default="S")
+    exemption_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "code"), name="uniq_rule_code_per_org"),
+            models.CheckConstraint(condition=models.Q(rate__gte=0) & models.Q(rate__lte=1), name="rule_rate_0_1"),
+        ]

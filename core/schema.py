@@ -1,0 +1,22 @@
+import graphene
+import graphql_jwt
+
+from core.gql.mutations.create_calculation_rule import CreateCalculationRuleMutation
+from core.gql.mutations.update_organization import UpdateOrganizationMutation
+from core.gql.queries import Query as CoreQuery
+
+
+class Query(CoreQuery, graphene.ObjectType):
+    pass
+
+
+class Mutation(graphene.ObjectType):
+    token_auth = graphql_jwt.ObtainJSONWebToken.Field()
+    verify_token = graphql_jwt.Verify.Field()
+    refresh_token = graphql_jwt.Refresh.Field()
+    revoke_token = graphql_jwt.Revoke.Field()
+    delete_token_cookie = graphql_jwt.DeleteJSONWebTokenCookie.Field()
+    delete_refresh_token_cookie = graphql_jwt.DeleteRefreshTokenCookie.Field()
+
+    update_organization = UpdateOrganizationMutation.Field()
+    create_calculation_rule = CreateCalculationRuleMutation.Field()

@@ -1,0 +1,131 @@
+"""Writes on organisations (tenants)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from core import calculation, validation
+from core.error_codes import CoreErrorCode
+from core.errors import DomainError, ErrorCollector
+from core.history import ensure_version, save_with_history
+from core.models import CalculationRuleSetting, Organization
+
+# Field → (camelCase input name, max length) for free text.
+_TEXT_FIELDS = {
+    "name": ("name", 255), "legal_name": ("legalName", 255), "address_line1": ("addressLine1", 255),
+    "address_line2": ("addressLine2", 255), "postal_code": ("postalCode", 20), "city": ("city", 100),
+    "email": ("email", 254), "phone": ("phone", 30),
+}
+UPDATABLE = set(_TEXT_FIELDS) | {
+    "siren", "siret", "vat_number", "country_code", "iban", "bic", "invoice_number_prefix", "payment_days",
+    "currency_code", "default_tax_rule", "template_blocks",
+}
+
+
+def _validate_organization_changes(organization: Organization, changes: dict) -> None:
+    check = ErrorCollector()
+    for name, value in changes.items():
+        if name in _TEXT_FIELDS:
+            label, limit = _TEXT_FIELDS[name]
+            if name == "name":
+                check.check(validation.ensure_required, value, label)
+            check.check(validation.ensure_max_length, value, limit, label)
+    validators = {
+        "siren": validation.ensure_siren, "siret": validation.ensure_siret,
+        "vat_number": validation.ensure_vat_number, "iban": validation.ensure_iban, "bic": validation.ensure_bic,
+        "currency_code": validation.ensure_currency, "invoice_number_prefix": validation.ensure_number_prefix,
+    }
+    for name, validator in validators.items():
+        if name in changes:
+            check.check(validator, changes[name])
+    if "payment_days" in changes:
+        # French law caps payment terms at 60 days (Code de commerce L441-10).
+        check.check(validation.ensure_int_range, changes["payment_days"], "paymentDays", 0, 60)
+    if "country_code" in changes and not (isinstance(changes["country_code"], str)
+                                          and len(changes["country_code"]) == 2 and changes["country_code"].isupper()):
+        check.errors.append(DomainError(CoreErrorCode.INVALID, f"country code must be ISO 3166 alpha-2, got {changes['country_code']!r}", "countryCode"))
+    if changes.get("default_tax_rule"):
+        check.check(calculation.get_rule, organization, changes["default_tax_rule"], "defaultTaxRule")
+    if "template_blocks" in changes:
+        check.check(_ensure_template_blocks, changes["template_blocks"])
+    check.raise_if_any()
+
+
+TEMPLATE_BLOCKS = ("sender", "recipient", "summary", "details", "references", "footer")
+
+
+def _ensure_template_blocks(blocks) -> None:
+    if not isinstance(blocks, dict):
+        raise DomainError(CoreErrorCode.INVALID, "template blocks must be an object", "templateBlocks")
+    for key, value in blocks.items():
+        if key not in TEMPLATE_BLOCKS:
+            raise DomainError(CoreErrorCode.INVALID, f"unknown template block {key!r}; expected one of {', '.join(TEMPLATE_BLOCKS)}", f"templateBlocks.{key}")
+        if not isinstance(value, str) or len(value) > 4000:
+            raise DomainError(CoreErrorCode.INVALID, f"template block {key!r} must be text of at most 4000 characters", f"templateBlocks.{key}")
+
+
+def _normalize(changes: dict) -> dict:
+    result = {}
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip()
+            if name in {"siren", "siret", "iban"}:
+                value = value.replace(" ", "")
+            if name in {"vat_number", "iban", "bic", "currency_code", "country_code"}:
+                value = value.upper()
+        result[name] = value
+    return result
+
+
+@transaction.atomic
+def organization_update(*, actor, organization: Organization, version: int | None, changes: dict) -> Organization:
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise DomainError(CoreErrorCode.INVALID, f"fields not updatable: {', '.join(sorted(unknown))}")
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    ensure_version(organization, version, "organization")
+    changes = _normalize(changes)
+    _validate_organization_changes(organization, changes)
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    save_with_history(organization, actor=actor, reason="organization_update")
+    return organization
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    code: str
+    label: str
+    rate: Decimal
+    vat_category: str = "S"
+    exemption_reason: str = ""
+
+
+@transaction.atomic
+def calculation_rule_create(*, actor, organization: Organization, data: RuleInput) -> CalculationRuleSetting:
+    check = ErrorCollector()
+    check.check(validation.ensure_required, data.code, "code")
+    check.check(validation.ensure_max_length, data.code, 50, "code")
+    check.check(validation.ensure_required, data.label, "label")
+    check.check(validation.ensure_max_length, data.label, 255, "label")
+    rate = check.check(validation.ensure_decimal, data.rate, "rate", minimum=Decimal(0), maximum=Decimal(1))
+    if data.vat_category not in {"S", "E", "AE", "Z", "K", "G", "O", "L", "M"}:
+        check.errors.append(DomainError(CoreErrorCode.INVALID, f"unknown VAT category {data.vat_category!r}", "vatCategory"))
+    if data.vat_category in {"E", "AE"} and not data.exemption_reason.strip():
+        check.errors.append(DomainError(CoreErrorCode.REQUIRED, "an exempt or reverse-charge rule needs an exemption reason", "exemptionReason"))
+    check.raise_if_any()
+    if CalculationRuleSetting.objects.filter(organization=organization, code=data.code).exists():
+        raise DomainError(CoreErrorCode.DUPLICATE, f"a rule with code {data.code!r} already exists", "code")
+    rule = CalculationRuleSetting(
+        organization=organization, code=data.code.strip(), label=data.label.strip(), rate=rate,
+        vat_category=data.vat_category, exemption_reason=data.exemption_reason.strip(),
+    )
+    try:
+        with transaction.atomic():
+            save_with_history(rule, actor=actor, reason="calculation_rule_create")
+    except IntegrityError:
+        raise DomainError(CoreErrorCode.DUPLICATE, f"a rule with code {data.code!r} already exists", "code") from None
+    return rule
+

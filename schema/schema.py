@@ -1,0 +1,17 @@
+"""The one GraphQL schema: each app's Query and Mutation composed."""
+import graphene
+
+import core.schema
+import invoice.schema
+import payment_module.schema
+
+
+class Query(invoice.schema.Query, payment_module.schema.Query, core.schema.Query, graphene.ObjectType):
+    pass
+
+
+class Mutation(invoice.schema.Mutation, payment_module.schema.Mutation, core.schema.Mutation, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)
