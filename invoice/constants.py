@@ -1,0 +1,60 @@
+"""Invoice statuses, choices and the one transition table."""
+from __future__ import annotations
+
+from django.db import models
+
+
+class InvoiceStatus(models.IntegerChoices):
+    DRAFT = 0, "draft"
+    VALIDATED = 1, "validated"
+    PAID = 2, "paid"
+    CANCELLED = 3, "cancelled"
+    DELETED = 4, "deleted"
+    SUSPENDED = 5, "suspended"
+    UNPAID = 6, "unpaid"
+    RECONCILIATED = 7, "reconciliated"
+
+
+class DocumentType(models.TextChoices):
+    INVOICE = "INVOICE", "invoice"
+    CREDIT_NOTE = "CREDIT_NOTE", "credit note"
+
+
+class PaymentStatus(models.IntegerChoices):
+    REJECTED = 0, "rejected"
+    ACCEPTED = 1, "accepted"
+    REFUNDED = 2, "refunded"
+    CANCELLED = 3, "cancelled"
+
+
+class EventType(models.IntegerChoices):
+    MESSAGE = 0, "message"
+    STATUS = 1, "status"
+    WARNING = 2, "warning"
+    PAYMENT = 3, "payment"
+    PAYMENT_ERROR = 4, "payment error"
+
+
+S = InvoiceStatus
+
+# action → {from status: to status}. Every status change of an invoice goes through this table
+# (invoice.validation.ensure_transition); anything not listed is ILLEGAL_TRANSITION.
+TRANSITIONS: dict[str, dict[int, int]] = {
+    "validate": {S.DRAFT: S.VALIDATED},
+    "delete": {S.DRAFT: S.DELETED},
+    "cancel": {S.VALIDATED: S.CANCELLED, S.UNPAID: S.CANCELLED, S.SUSPENDED: S.CANCELLED},
+    "suspend": {S.VALIDATED: S.SUSPENDED, S.UNPAID: S.SUSPENDED},
+    "resume": {S.SUSPENDED: S.VALIDATED},
+    "mark_unpaid": {S.VALIDATED: S.UNPAID},
+    "pay": {S.VALIDATED: S.PAID, S.UNPAID: S.PAID, S.SUSPENDED: S.PAID},
+    "unpay": {S.PAID: S.VALIDATED},
+    "unpay_overdue": {S.PAID: S.UNPAID},
+    "reconcile": {S.PAID: S.RECONCILIATED},
+}
+
+EDITABLE_STATUSES = frozenset({S.DRAFT})
+# Payments may be recorded (accepted or not) on issued, not closed invoices.
+PAYABLE_STATUSES = frozenset({S.VALIDATED, S.UNPAID, S.PAID, S.SUSPENDED})
+OPEN_STATUSES = frozenset({S.VALIDATED, S.UNPAID, S.SUSPENDED})
+
+NUMBER_WIDTH = 6  # PREFIX-YYYY-000001

@@ -1,0 +1,15 @@
+from enum import Enum
+
+
+class InvoiceErrorCode(Enum):
+    ILLEGAL_TRANSITION = "illegal_transition"
+    NOT_EDITABLE = "not_editable"
+    NOT_DELETABLE = "not_deletable"
+    NOT_PAYABLE = "not_payable"
+    DEDUCTION_EXCEEDS_GROSS = "deduction_exceeds_gross"
+    NO_LINES = "no_lines"
+    INVALID_PERIOD = "invalid_period"
+    NOT_OWN_MESSAGE = "not_own_message"
+    NOT_A_MESSAGE = "not_a_message"
+    HAS_PAYMENTS = "has_payments"
+    DUPLICATE_CODE = "duplicate_code"

@@ -1,0 +1,157 @@
+"""Invoices, their lines, payments and events (openIMIS field names: they are the API)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import HistoryBusinessModel, HistoryModel, Organization
+from invoice.constants import DocumentType, EventType, InvoiceStatus, PaymentStatus
+
+ZERO = Decimal("0")
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+
+
+class Invoice(HistoryBusinessModel):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="invoices")
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    subject_id = models.UUIDField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    thirdparty_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    thirdparty_id = models.UUIDField(null=True, blank=True)
+    thirdparty = GenericForeignKey("thirdparty_type", "thirdparty_id")
+    related_invoice = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="related_invoices")
+    document_type = models.CharField(max_length=20, choices=DocumentType.choices, default=DocumentType.INVOICE)
+
+    code = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    code_tp = models.CharField(max_length=255, blank=True, default="")
+    code_ext = models.CharField(max_length=255, blank=True, default="")
+    date_due = models.DateField(null=True, blank=True)
+    date_invoice = models.DateField(null=True, blank=True, db_index=True)
+    date_payed = models.DateField(null=True, blank=True)
+
+    amount_discount = money_field()
+    amount_net = money_field()
+    tax_analysis = models.JSONField(null=True, blank=True)
+    amount_total = money_field(db_index=True)
+    amount_payed = money_field()
+
+    status = models.IntegerField(choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, db_index=True)
+    currency_code = models.CharField(max_length=3, default="EUR")
+    currency_tp_code = models.CharField(max_length=3, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    terms = models.TextField(blank=True, default="")
+    payment_reference = models.CharField(max_length=255, blank=True, default="", db_index=True)
+
+    class Meta:
+        ordering = ("-date_created",)
+        indexes = [
+            models.Index(fields=["organization", "status", "-date_created"], name="inv_org_status_idx"),
+            models.Index(fields=["organization", "-date_invoice"], name="inv_org_date_idx"),
+            models.Index(fields=["organization", "subject_type", "subject_id"], name="inv_org_subject_idx"),
+            models.Index(fields=["organization", "thirdparty_type", "thirdparty_id"], name="inv_org_tp_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "code"), condition=~Q(code=""), name="inv_unique_code_per_org"),
+            models.CheckConstraint(
+                condition=Q(date_valid_to__isnull=True) | Q(date_valid_from__isnull=True) | Q(date_valid_to__gte=F("date_valid_from")),
+                name="inv_valid_period",
+            ),
+            # Invoices carry non-negative amounts; credit notes are the negative of their invoice.
+            models.CheckConstraint(
+                condition=(Q(document_type=DocumentType.INVOICE) & Q(amount_net__gte=0) & Q(amount_total__gte=0)
+                           & Q(amount_discount__gte=0))
+                | (Q(document_type=DocumentType.CREDIT_NOTE) & Q(amount_net__lte=0) & Q(amount_total__lte=0)),
+                name="inv_amount_sign",
+            ),
+            models.CheckConstraint(condition=Q(amount_payed__gte=0), name="inv_amount_payed_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"draft {self.pk}"
+
+
+class InvoiceLineItem(HistoryBusinessModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="line_items")
+    line_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    line_id = models.UUIDField(null=True, blank=True)
+    line = GenericForeignKey("line_type", "line_id")
+    code = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    details = models.JSONField(null=True, blank=True)
+    ledger_account = models.CharField(max_length=64, blank=True, default="")
+    quantity = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("1"))
+    unit_price = models.DecimalField(max_digits=18, decimal_places=4, default=ZERO)
+    discount = models.DecimalField(max_digits=5, decimal_places=4, default=ZERO)
+    deduction = money_field()
+    tax_rate = models.UUIDField(null=True, blank=True)
+    tax_analysis = models.JSONField(null=True, blank=True)
+    amount_net = money_field()
+    amount_total = money_field()
+
+    tenant_path = "invoice__organization"
+
+    class Meta:
+        ordering = ("date_created", "id")
+        indexes = [models.Index(fields=["line_type", "line_id"], name="line_generic_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_unit_price_gte_0"),
+            models.CheckConstraint(condition=Q(discount__gte=0) & Q(discount__lte=1), name="line_discount_0_1"),
+            models.CheckConstraint(condition=Q(deduction__gte=0), name="line_deduction_gte_0"),
+        ]
+
+
+class InvoicePayment(HistoryModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    status = models.IntegerField(choices=PaymentStatus.choices, default=PaymentStatus.ACCEPTED, db_index=True)
+    code_ext = models.CharField(max_length=255, blank=True, default="")
+    label = models.CharField(max_length=255, blank=True, default="")
+    code_rcp = models.CharField(max_length=255, blank=True, default="")
+    code_receipt = models.CharField(max_length=255, blank=True, default="")
+    amount_payed = money_field()
+    fees = money_field()
+    amount_received = money_field()
+    date_payment = models.DateField(null=True, blank=True)
+
+    tenant_path = "invoice__organization"
+
+    class Meta:
+        ordering = ("-date_payment", "-date_created")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_payed__gte=0), name="pay_amount_payed_gte_0"),
+            models.CheckConstraint(condition=Q(fees__gte=0), name="pay_fees_gte_0"),
+            models.CheckConstraint(condition=Q(amount_received__gte=0), name="pay_amount_received_gte_0"),
+        ]
+
+
+class InvoiceEvent(HistoryModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="events")
+    event_type = models.IntegerField(choices=EventType.choices, default=EventType.MESSAGE, db_index=True)
+    message = models.TextField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    tenant_path = "invoice__organization"
+
+    class Meta:
+        ordering = ("-date_created",)
+
+
+class InvoiceNumberSequence(models.Model):
+    """The last number issued per organisation and year; locked row = gap-free numbering."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    tenant_path = "organization"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("organization", "year"), name="uniq_sequence_org_year")]

@@ -1,0 +1,257 @@
+"""Writes on invoices: create, update, validate, cancel (credit note), delete, and the status
+follow-up of payments. Each is atomic, locks the invoice, records history and events."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from core import pickers
+from core.calculation import get_rules
+from core.errors import DomainError, ErrorCollector
+from core.history import ensure_version, save_with_history
+from core.money import ZERO, quantize
+from core.validation import ensure_currency, ensure_max_length
+from invoice.calculation import compute_line, compute_totals
+from invoice.constants import DocumentType, EventType, InvoiceStatus
+from invoice.error_codes import InvoiceErrorCode
+from invoice.models import Invoice, InvoiceLineItem
+from invoice.numbering import next_number
+from invoice.selectors import accepted_payments, active_lines, invoice_lock
+from invoice.services.events import event_record
+from invoice.validation import ensure_editable, ensure_period, ensure_transition, status_name
+
+# Client-editable header fields → (camelCase name, max length or None).
+EDITABLE_FIELDS = {
+    "code": ("code", 64), "code_tp": ("codeTp", 255), "code_ext": ("codeExt", 255),
+    "date_due": ("dateDue", None), "date_invoice": ("dateInvoice", None),
+    "date_valid_from": ("dateValidFrom", None), "date_valid_to": ("dateValidTo", None),
+    "currency_code": ("currencyCode", None), "currency_tp_code": ("currencyTpCode", None),
+    "note": ("note", 20000), "terms": ("terms", 20000), "payment_reference": ("paymentReference", 255),
+    "json_ext": ("jsonExt", None),
+}
+REFERENCE_FIELDS = ("subject_type", "subject_id", "thirdparty_type", "thirdparty_id")
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def _validate_header(invoice: Invoice, changes: dict) -> None:
+    """Check and apply client changes to a draft (every error reported at once)."""
+    check = ErrorCollector()
+    unknown = set(changes) - set(EDITABLE_FIELDS) - set(REFERENCE_FIELDS)
+    if unknown:
+        raise DomainError(InvoiceErrorCode.NOT_EDITABLE, f"fields not editable: {', '.join(sorted(unknown))}")
+    for name, (label, limit) in EDITABLE_FIELDS.items():
+        if name in changes and limit is not None and changes[name] is not None:
+            check.check(ensure_max_length, changes[name], limit, label)
+    if "currency_code" in changes:
+        check.check(ensure_currency, changes["currency_code"], "currencyCode")
+    if changes.get("currency_tp_code"):
+        check.check(ensure_currency, changes["currency_tp_code"], "currencyTpCode")
+    for role, type_key, id_key in (
+        (pickers.SUBJECT, "subject_type", "subject_id"), (pickers.THIRDPARTY, "thirdparty_type", "thirdparty_id")
+    ):
+        if type_key in changes or id_key in changes:
+            type_code, object_id = changes.get(type_key), changes.get(id_key)
+            if type_code in (None, "") and object_id in (None, ""):
+                setattr(invoice, f"{role}_type", None)
+                setattr(invoice, f"{role}_id", None)
+                continue
+            resolved = check.check(
+                pickers.resolve, invoice.organization, role, type_code, object_id,
+                type_field=f"{role}Type", id_field=f"{role}Id",
+            )
+            if resolved is not None:
+                content_type, obj = resolved
+                setattr(invoice, f"{role}_type", content_type)
+                setattr(invoice, f"{role}_id", obj.pk)
+    check.raise_if_any()
+    for name in EDITABLE_FIELDS:
+        if name in changes:
+            value = changes[name]
+            if isinstance(value, str):
+                value = value.strip()
+                if name in ("currency_code", "currency_tp_code"):
+                    value = value.upper()
+            setattr(invoice, name, "" if value is None and name not in ("date_due", "date_invoice", "date_valid_from", "date_valid_to", "json_ext") else value)
+    ensure_period(invoice.date_valid_from, invoice.date_valid_to)
+
+
+def _save_header(invoice: Invoice, *, actor, reason: str) -> None:
+    try:
+        with transaction.atomic():
+            save_with_history(invoice, actor=actor, reason=reason)
+    except IntegrityError:
+        if invoice.code and Invoice.objects.filter(organization=invoice.organization, code=invoice.code).exclude(pk=invoice.pk).exists():
+            raise DomainError(InvoiceErrorCode.DUPLICATE_CODE, f"invoice code {invoice.code!r} is already used", "code") from None
+        raise
+
+
+def _status_event(invoice: Invoice, old: int, actor, note: str = "") -> None:
+    message = f"status {status_name(old)} → {status_name(invoice.status)}" + (f": {note}" if note else "")
+    event_record(invoice=invoice, event_type=EventType.STATUS, message=message, actor=actor, reason="status_change")
+
+
+@transaction.atomic
+def invoice_create(*, actor, organization, data: dict) -> Invoice:
+    changes = {key: value for key, value in data.items() if value is not None}
+    invoice = Invoice(organization=organization, status=InvoiceStatus.DRAFT, document_type=DocumentType.INVOICE,
+                      currency_code=organization.currency_code)
+    _validate_header(invoice, changes)
+    invoice.date_invoice = invoice.date_invoice or today()
+    if invoice.date_due is None:
+        invoice.date_due = invoice.date_invoice + timedelta(days=organization.payment_days)
+    compute_totals(invoice, [], {})
+    _save_header(invoice, actor=actor, reason="invoice_create")
+    event_record(invoice=invoice, event_type=EventType.STATUS, message="draft created", actor=actor, reason="invoice_create")
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, actor, invoice: Invoice, changes: dict, version: int | None = None) -> Invoice:
+    invoice = invoice_lock(invoice.pk)
+    ensure_editable(invoice)
+    ensure_version(invoice, version, "invoice")
+    _validate_header(invoice, changes)
+    if "currency_code" in changes:
+        recompute_invoice(invoice)
+    _save_header(invoice, actor=actor, reason="invoice_update")
+    return invoice
+
+
+def recompute_invoice(invoice: Invoice) -> list[InvoiceLineItem]:
+    """Recompute every line and the totals of a draft in memory (caller saves)."""
+    lines = active_lines(invoice)
+    rules = get_rules(invoice.organization, {line.tax_rate for line in lines})
+    for line in lines:
+        compute_line(line, rules.get(line.tax_rate), invoice.currency_code)
+    compute_totals(invoice, lines, rules)
+    return lines
+
+
+@transaction.atomic
+def invoice_validate(*, actor, invoice: Invoice, version: int | None = None) -> Invoice:
+    invoice = invoice_lock(invoice.pk)
+    ensure_version(invoice, version, "invoice")
+    target = ensure_transition(invoice, "validate")
+    lines = active_lines(invoice)
+    if not lines:
+        raise DomainError(InvoiceErrorCode.NO_LINES, "an invoice needs at least one line to be validated", "lineItems")
+    rules = get_rules(invoice.organization, {line.tax_rate for line in lines})
+    compute_totals(invoice, lines, rules)
+    invoice.date_invoice = invoice.date_invoice or today()
+    if invoice.date_due is None:
+        invoice.date_due = invoice.date_invoice + timedelta(days=invoice.organization.payment_days)
+    # Last step before saving: the number is taken from the locked sequence row.
+    invoice.code = next_number(invoice.organization, invoice.date_invoice.year)
+    if not invoice.payment_reference:
+        invoice.payment_reference = invoice.code
+    old, invoice.status = invoice.status, target
+    _save_header(invoice, actor=actor, reason="invoice_validate")
+    _status_event(invoice, old, actor, f"number {invoice.code}")
+    return invoice
+
+
+@transaction.atomic
+def invoice_cancel(*, actor, invoice: Invoice, version: int | None = None, reason: str = "") -> tuple[Invoice, Invoice]:
+    """Cancel an issued invoice by a credit note: a validated CREDIT_NOTE invoice, numbered in the
+    same series, whose lines are the negatives of the original's. Returns (invoice, credit note)."""
+    invoice = invoice_lock(invoice.pk)
+    ensure_version(invoice, version, "invoice")
+    if invoice.document_type == DocumentType.CREDIT_NOTE:
+        raise DomainError(InvoiceErrorCode.ILLEGAL_TRANSITION, "a credit note cannot be cancelled", "documentType")
+    target = ensure_transition(invoice, "cancel")
+    if invoice.amount_payed > ZERO:
+        raise DomainError(
+            InvoiceErrorCode.HAS_PAYMENTS,
+            f"invoice {invoice.code} has {invoice.amount_payed} of accepted payments: refund or cancel them first",
+            "amountPayed",
+        )
+    ensure_max_length(reason, 2000, "reason")
+    credit = Invoice(
+        organization=invoice.organization, document_type=DocumentType.CREDIT_NOTE, related_invoice=invoice,
+        subject_type=invoice.subject_type, subject_id=invoice.subject_id,
+        thirdparty_type=invoice.thirdparty_type, thirdparty_id=invoice.thirdparty_id,
+        code_tp=invoice.code_tp, date_invoice=today(), date_due=today(),
+        date_valid_from=invoice.date_valid_from, date_valid_to=invoice.date_valid_to,
+        currency_code=invoice.currency_code, currency_tp_code=invoice.currency_tp_code,
+        note=(f"Avoir annulant la facture {invoice.code}" + (f" : {reason}" if reason else "")),
+        terms=invoice.terms, status=InvoiceStatus.VALIDATED,
+    )
+    originals = active_lines(invoice)
+    rules = get_rules(invoice.organization, {line.tax_rate for line in originals})
+    credit_lines = [_mirror_line(line) for line in originals]
+    compute_totals(credit, credit_lines, rules)
+    credit.code = next_number(invoice.organization, credit.date_invoice.year)
+    credit.payment_reference = credit.code
+    _save_header(credit, actor=actor, reason="invoice_cancel")
+    for copy in credit_lines:
+        copy.invoice = credit
+        save_with_history(copy, actor=actor, reason="invoice_cancel")
+    event_record(invoice=credit, event_type=EventType.STATUS, actor=actor, reason="invoice_cancel",
+                 message=f"credit note {credit.code} issued for invoice {invoice.code}")
+    old, invoice.status = invoice.status, target
+    _save_header(invoice, actor=actor, reason="invoice_cancel")
+    _status_event(invoice, old, actor, f"credit note {credit.code}" + (f" ({reason})" if reason else ""))
+    return invoice, credit
+
+
+def _mirror_line(line: InvoiceLineItem) -> InvoiceLineItem:
+    """The credit-note copy of a line: same references, price, discount and deduction, quantity
+    negated, and amounts the exact negatives of the original's (so VAT per rule mirrors too)."""
+    return InvoiceLineItem(
+        line_type_id=line.line_type_id, line_id=line.line_id, code=line.code, description=line.description,
+        details=line.details, ledger_account=line.ledger_account, quantity=-line.quantity,
+        unit_price=line.unit_price, discount=line.discount, deduction=line.deduction, tax_rate=line.tax_rate,
+        date_valid_from=line.date_valid_from, date_valid_to=line.date_valid_to,
+        amount_net=-line.amount_net, amount_total=-line.amount_total, tax_analysis=_negated(line.tax_analysis),
+    )
+
+
+def _negated(analysis: dict | None) -> dict | None:
+    if not analysis:
+        return analysis
+    negate = lambda value: str(-Decimal(value))  # noqa: E731
+    return {
+        "lines": [dict(line, base=negate(line["base"]), amount=negate(line["amount"])) for line in analysis["lines"]],
+        "total": negate(analysis["total"]),
+    }
+
+
+@transaction.atomic
+def invoice_delete(*, actor, invoice: Invoice, version: int | None = None) -> Invoice:
+    invoice = invoice_lock(invoice.pk)
+    ensure_version(invoice, version, "invoice")
+    target = ensure_transition(invoice, "delete", InvoiceErrorCode.NOT_DELETABLE)
+    old, invoice.status, invoice.is_deleted = invoice.status, target, True
+    _save_header(invoice, actor=actor, reason="invoice_delete")
+    _status_event(invoice, old, actor)
+    return invoice
+
+
+def sync_payment_status(*, actor, invoice: Invoice) -> Invoice:
+    """After a payment change: amount_payed = Σ accepted payments; PAID when they cover the
+    total, back to VALIDATED (or UNPAID when overdue) when they no longer do."""
+    paid = quantize(accepted_payments(invoice).aggregate(total=Sum("amount_payed"))["total"] or ZERO, invoice.currency_code)
+    old_status = invoice.status
+    invoice.amount_payed = paid
+    covered = paid >= invoice.amount_total
+    if covered and invoice.status != InvoiceStatus.PAID and invoice.status in (
+        InvoiceStatus.VALIDATED, InvoiceStatus.UNPAID, InvoiceStatus.SUSPENDED
+    ):
+        invoice.status = ensure_transition(invoice, "pay")
+        last = accepted_payments(invoice).exclude(date_payment=None).order_by("-date_payment").first()
+        invoice.date_payed = last.date_payment if last else today()
+    elif not covered and invoice.status == InvoiceStatus.PAID:
+        overdue = invoice.date_due is not None and invoice.date_due < today()
+        invoice.status = ensure_transition(invoice, "unpay_overdue" if overdue else "unpay")
+        invoice.date_payed = None
+    save_with_history(invoice, actor=actor, reason="payment_sync")
+    if invoice.status != old_status:
+        _status_event(invoice, old_status, actor, f"paid {paid} of {invoice.amount_total}")
+    return invoice

@@ -1,0 +1,94 @@
+"""Writes on payments. Each one writes a PAYMENT (or PAYMENT_ERROR) event and re-derives the
+invoice's amount_payed and status (invoice.services.invoices.sync_payment_status)."""
+from __future__ import annotations
+
+from django.db import transaction
+
+from core.error_codes import CoreErrorCode
+from core.errors import DomainError, ErrorCollector
+from core.history import ensure_version, save_with_history
+from core.validation import ensure_max_length
+from invoice.constants import EventType, PaymentStatus
+from invoice.models import Invoice, InvoicePayment
+from invoice.selectors import invoice_lock
+from invoice.services.events import event_record
+from invoice.services.invoices import sync_payment_status, today
+from invoice.validation import ensure_payable, ensure_payment_amounts
+
+TEXT_FIELDS = {"code_ext": ("codeExt", 255), "label": ("label", 255), "code_rcp": ("codeRcp", 255),
+               "code_receipt": ("codeReceipt", 255)}
+AMOUNTS = ("amount_payed", "fees", "amount_received")
+EDITABLE = set(TEXT_FIELDS) | set(AMOUNTS) | {"status", "date_payment", "json_ext"}
+
+
+def _apply(payment: InvoicePayment, changes: dict) -> None:
+    check = ErrorCollector()
+    for name, (label, limit) in TEXT_FIELDS.items():
+        if changes.get(name) is not None:
+            check.check(ensure_max_length, changes[name], limit, label)
+    merged = {name: changes[name] if changes.get(name) is not None else getattr(payment, name) for name in AMOUNTS}
+    amounts = check.check(ensure_payment_amounts, **merged)
+    if "status" in changes and changes["status"] not in PaymentStatus.values:
+        check.errors.append(DomainError(
+            CoreErrorCode.INVALID, f"payment status must be one of {PaymentStatus.values}, got {changes['status']!r}", "status"
+        ))
+    check.raise_if_any()
+    for name, value in amounts.items():
+        setattr(payment, name, value)
+    for name in TEXT_FIELDS:
+        if name in changes:
+            setattr(payment, name, (changes[name] or "").strip())
+    for name in ("status", "date_payment", "json_ext"):
+        if name in changes and (changes[name] is not None or name == "json_ext"):
+            setattr(payment, name, changes[name])
+
+
+def _payment_event(payment: InvoicePayment, verb: str, actor) -> None:
+    status = PaymentStatus(payment.status)
+    event_type = EventType.PAYMENT_ERROR if status == PaymentStatus.REJECTED else EventType.PAYMENT
+    reference = f" ({payment.code_ext})" if payment.code_ext else ""
+    message = f"payment{reference} {verb}: {payment.amount_payed} {payment.invoice.currency_code}, {status.label}"
+    event_record(invoice=payment.invoice, event_type=event_type, message=message, actor=actor, reason=f"payment_{verb}")
+
+
+@transaction.atomic
+def payment_record(*, actor, invoice: Invoice, data: dict) -> InvoicePayment:
+    invoice = invoice_lock(invoice.pk)
+    ensure_payable(invoice)
+    payment = InvoicePayment(invoice=invoice, status=PaymentStatus.ACCEPTED, date_payment=today())
+    changes = {key: value for key, value in data.items() if key in EDITABLE}
+    if changes.get("amount_received") is None and changes.get("amount_payed") is not None:
+        changes["amount_received"] = changes["amount_payed"]
+    _apply(payment, changes)
+    save_with_history(payment, actor=actor, reason="payment_record")
+    _payment_event(payment, "recorded", actor)
+    sync_payment_status(actor=actor, invoice=invoice)
+    return payment
+
+
+@transaction.atomic
+def payment_update(*, actor, payment: InvoicePayment, changes: dict, version: int | None = None) -> InvoicePayment:
+    invoice = invoice_lock(payment.invoice_id)
+    ensure_payable(invoice)
+    payment = InvoicePayment.objects.select_for_update().get(pk=payment.pk)
+    payment.invoice = invoice
+    ensure_version(payment, version, "payment")
+    _apply(payment, {key: value for key, value in changes.items() if key in EDITABLE})
+    save_with_history(payment, actor=actor, reason="payment_update")
+    _payment_event(payment, "updated", actor)
+    sync_payment_status(actor=actor, invoice=invoice)
+    return payment
+
+
+@transaction.atomic
+def payment_delete(*, actor, payment: InvoicePayment, version: int | None = None) -> InvoicePayment:
+    invoice = invoice_lock(payment.invoice_id)
+    ensure_payable(invoice)
+    payment = InvoicePayment.objects.select_for_update().get(pk=payment.pk)
+    payment.invoice = invoice
+    ensure_version(payment, version, "payment")
+    payment.is_deleted = True
+    save_with_history(payment, actor=actor, reason="payment_delete")
+    _payment_event(payment, "deleted", actor)
+    sync_payment_status(actor=actor, invoice=invoice)
+    return payment
