@@ -80,6 +80,10 @@ FR_VAT_REVERSE_CHARGE = _builtin(
 BUILTIN_RULES = (FR_VAT_20, FR_VAT_10, FR_VAT_5_5, FR_VAT_2_1, FR_VAT_EXEMPT, FR_VAT_REVERSE_CHARGE)
 
 
+def builtin_rule(rule_id) -> CalculationRule | None:
+    return _REGISTRY.get(rule_id)
+
+
 def register_builtin_rules() -> None:
     for rule in BUILTIN_RULES:
         register(rule)

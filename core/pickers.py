@@ -65,7 +65,7 @@ def picker_types(role: str | None = None) -> list[PickerType]:
 
 
 def get_type(code: str | None, role: str, field_name: str) -> PickerType:
-    picker = _TYPES.get((code or "").strip().lower()) or _by_content_type_name(code)
+    picker = _TYPES.get(str(code or "").strip().lower()) or _by_content_type_name(code)
     if picker is None or role not in picker.roles:
         allowed = ", ".join(sorted(p.code for p in picker_types(role)))
         raise DomainError(
@@ -75,9 +75,16 @@ def get_type(code: str | None, role: str, field_name: str) -> PickerType:
 
 
 def _by_content_type_name(code) -> PickerType | None:
-    if not code:
+    """Accept a model label ("core.organization"), a model name, or a ContentType id."""
+    if code in (None, ""):
         return None
     needle = str(code).strip().lower()
+    if needle.isdigit():
+        try:
+            model = ContentType.objects.get_for_id(int(needle)).model_class()
+        except ContentType.DoesNotExist:
+            return None
+        return type_for_model(model) if model is not None else None
     for picker in _TYPES.values():
         if picker.model_label.lower() == needle or picker.model_label.split(".")[1].lower() == needle:
             return picker

@@ -53,6 +53,8 @@ class Invoice(HistoryBusinessModel):
 
     class Meta:
         ordering = ("-date_created",)
+        permissions = [("validate_invoice", "Can validate (issue) an invoice"),
+                       ("cancel_invoice", "Can cancel an invoice by a credit note")]
         indexes = [
             models.Index(fields=["organization", "status", "-date_created"], name="inv_org_status_idx"),
             models.Index(fields=["organization", "-date_invoice"], name="inv_org_date_idx"),

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import graphene
-from graphene_django.filter import DjangoFilterConnectionField
 
 from core import calculation, pickers
 from core.gql.auth import requires
+from core.gql.fields import TenantConnectionField
 from core.gql.types import HistoryVersionGQLType, TenantObjectType
 from core.history import history_versions
 from core.models import MutationLog, Organization, User
@@ -27,6 +27,8 @@ class OrganizationGQLType(TenantObjectType):
         filter_fields = {"code": ["exact", "icontains"], "name": ["exact", "icontains"]}
 
     uuid = graphene.UUID(required=True)
+
+    orderable_fields = ("name", "code", "date_created")
 
     def resolve_uuid(self, info):
         return self.id
@@ -91,6 +93,8 @@ class MutationLogGQLType(TenantObjectType):
 
     user_name = graphene.String()
 
+    orderable_fields = ("request_date_time", "status", "client_mutation_id")
+
     def resolve_user_name(self, info):
         return None if self.user is None else self.user.username
 
@@ -102,7 +106,7 @@ class MutationLogGQLType(TenantObjectType):
 
 class Query(graphene.ObjectType):
     me = graphene.Field(MeGQLType, required=True)
-    organizations = DjangoFilterConnectionField(OrganizationGQLType)
+    organizations = TenantConnectionField(OrganizationGQLType)
     organization_history = graphene.List(
         graphene.NonNull(HistoryVersionGQLType), id=graphene.UUID(required=True), required=True
     )
@@ -115,7 +119,7 @@ class Query(graphene.ObjectType):
         graphene.NonNull(PickerOptionGQLType), role=graphene.String(required=True), type=graphene.String(required=True),
         search=graphene.String(), first=graphene.Int(default_value=20), required=True,
     )
-    mutation_logs = DjangoFilterConnectionField(MutationLogGQLType, order_by=graphene.String())
+    mutation_logs = TenantConnectionField(MutationLogGQLType, order_by_list=False)
 
     @requires()
     def resolve_me(root, info, tenant):
@@ -146,7 +150,3 @@ class Query(graphene.ObjectType):
             raise DomainError(CoreErrorCode.INVALID, f"role must be one of {', '.join(pickers.ROLES)}, got {role!r}", "role")
         return [PickerOptionGQLType(**option) for option in pickers.options(tenant.organization, role, type, search, first)]
 
-    def resolve_mutation_logs(root, info, order_by=None, **kwargs):
-        queryset = MutationLog.objects.all()
-        allowed = {"request_date_time", "-request_date_time", "status", "-status"}
-        return queryset.order_by(order_by if order_by in allowed else "-request_date_time")

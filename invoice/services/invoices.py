@@ -119,9 +119,18 @@ def invoice_update(*, actor, invoice: Invoice, changes: dict, version: int | Non
     ensure_version(invoice, version, "invoice")
     _validate_header(invoice, changes)
     if "currency_code" in changes:
-        recompute_invoice(invoice)
+        # Amounts are rounded to the currency's minor unit: the lines' stored amounts change too.
+        _recompute_and_save_lines(invoice, actor=actor, reason="invoice_update")
     _save_header(invoice, actor=actor, reason="invoice_update")
     return invoice
+
+
+def _recompute_and_save_lines(invoice: Invoice, *, actor, reason: str) -> None:
+    amounts = lambda line: (line.amount_net, line.amount_total, line.tax_analysis)  # noqa: E731
+    before = {line.pk: amounts(line) for line in active_lines(invoice)}
+    for line in recompute_invoice(invoice):
+        if amounts(line) != before[line.pk]:
+            save_with_history(line, actor=actor, reason=reason)
 
 
 def recompute_invoice(invoice: Invoice) -> list[InvoiceLineItem]:

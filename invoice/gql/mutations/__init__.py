@@ -1,0 +1,31 @@
+"""Invoice mutations: one file per GraphQL field, each calling one service."""
+from __future__ import annotations
+
+from core.errors import DomainError, DomainErrors
+from core.gql.fields import parse_uuid_or_global_id
+
+
+def decode_id(value, field: str):
+    try:
+        return parse_uuid_or_global_id(value)
+    except DomainError as exc:
+        raise DomainError(exc.code, exc.message, field) from None
+
+
+def for_each_uuid(uuids: list, action) -> list:
+    """Apply `action(uuid, field)` to every id of a `uuids` input; all or nothing (the base
+    mutation's transaction rolls back on the first error, which names `uuids.<n>`)."""
+    if not uuids:
+        from core.error_codes import CoreErrorCode
+
+        raise DomainError(CoreErrorCode.REQUIRED, "uuids must name at least one object", "uuids")
+    results = []
+    for index, raw in enumerate(uuids):
+        field = f"uuids.{index}"
+        try:
+            results.append(action(decode_id(raw, field), field))
+        except DomainErrors:
+            raise
+        except DomainError as exc:
+            raise DomainError(exc.code, exc.message, exc.field if exc.field and exc.field.startswith("uuids") else field) from None
+    return results

@@ -1,0 +1,226 @@
+"""GraphQL types of invoices (openIMIS names). Nested lists read what the selector prefetched:
+a list page costs the same number of queries for 1 or 50 invoices."""
+from __future__ import annotations
+
+import json
+
+import graphene
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.db.models import Prefetch
+
+from core import pickers
+from core.gql.fields import selected_node_fields
+from core.gql.queries import PickerOptionGQLType
+from core.gql.types import TenantObjectType
+from invoice.gql.filters import InvoiceEventFilter, InvoiceFilter, InvoiceLineItemFilter, InvoicePaymentFilter
+from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
+
+AUDIT_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "version")
+BUSINESS_FIELDS = AUDIT_FIELDS + ("date_valid_from", "date_valid_to", "replacement_uuid")
+
+
+def _summary_json(obj) -> str | None:
+    """openIMIS clients read subject/thirdparty with JSON.parse(JSON.parse(x)): the JSONString
+    scalar encodes once more what this returns."""
+    summary = pickers.summarize(obj)
+    return None if summary is None else json.dumps(summary)
+
+
+def _option(obj):
+    summary = pickers.summarize(obj)
+    if summary is None:
+        return None
+    return PickerOptionGQLType(id=summary["id"], type=summary["type"], code=summary["code"], label=summary["label"])
+
+
+def _type_name(content_type) -> str | None:
+    """The picker type code of a content type ("organization"), else its model name."""
+    if content_type is None:
+        return None
+    picker = pickers.type_for_model(content_type.model_class())
+    return picker.code if picker else content_type.model
+
+
+def _generic_prefetch(field: str) -> GenericPrefetch:
+    querysets = []
+    for picker in pickers.picker_types():
+        querysets.append(picker.model._default_manager.all())
+    return GenericPrefetch(field, querysets)
+
+
+class InvoiceLineItemGQLType(TenantObjectType):
+    line = graphene.JSONString()
+    line_option = graphene.Field(PickerOptionGQLType)
+    line_type = graphene.Int(description="ContentType id of the billed object")
+    line_type_name = graphene.String()
+    tax_rate_label = graphene.String()
+
+    orderable_fields = ("code", "description", "ledger_account", "quantity", "unit_price", "discount",
+                        "deduction", "amount_net", "amount_total", "date_created", "date_valid_from")
+
+    class Meta:
+        model = InvoiceLineItem
+        permissions = ("invoice.view_invoice",)
+        interfaces = (graphene.relay.Node,)
+        filterset_class = InvoiceLineItemFilter
+        fields = BUSINESS_FIELDS + (
+            "invoice", "line_type", "line_id", "code", "description", "details", "ledger_account", "quantity",
+            "unit_price", "discount", "deduction", "tax_rate", "tax_analysis", "amount_net", "amount_total",
+        )
+
+    def resolve_line(self, info):
+        return _summary_json(self.line)
+
+    def resolve_line_option(self, info):
+        return _option(self.line)
+
+    def resolve_line_type(self, info):
+        return self.line_type_id
+
+    def resolve_line_type_name(self, info):
+        return _type_name(self.line_type)
+
+    def resolve_tax_rate_label(self, info):
+        from core.calculation import builtin_rule
+
+        rule = builtin_rule(self.tax_rate)
+        return rule.label if rule else None
+
+    @classmethod
+    def optimize_queryset(cls, qs, info):
+        return qs.select_related("invoice", "line_type").prefetch_related(_generic_prefetch("line"))
+
+
+class InvoicePaymentGQLType(TenantObjectType):
+    orderable_fields = ("status", "code_ext", "label", "code_rcp", "code_receipt", "amount_payed", "fees",
+                        "amount_received", "date_payment", "date_created")
+
+    class Meta:
+        model = InvoicePayment
+        permissions = ("invoice.view_invoice",)
+        interfaces = (graphene.relay.Node,)
+        filterset_class = InvoicePaymentFilter
+        fields = AUDIT_FIELDS + (
+            "invoice", "status", "code_ext", "label", "code_rcp", "code_receipt", "amount_payed", "fees",
+            "amount_received", "date_payment",
+        )
+
+    @classmethod
+    def optimize_queryset(cls, qs, info):
+        return qs.select_related("invoice")
+
+
+class InvoiceEventGQLType(TenantObjectType):
+    user_name = graphene.String()
+    editable = graphene.Boolean(description="true when the caller may edit this message")
+
+    orderable_fields = ("event_type", "message", "date_created")
+
+    class Meta:
+        model = InvoiceEvent
+        permissions = ("invoice.view_invoice",)
+        interfaces = (graphene.relay.Node,)
+        filterset_class = InvoiceEventFilter
+        fields = AUDIT_FIELDS + ("invoice", "event_type", "message", "user")
+
+    def resolve_user_name(self, info):
+        return None if self.user is None else self.user.username
+
+    def resolve_editable(self, info):
+        from invoice.constants import EventType
+
+        return self.event_type == EventType.MESSAGE and self.user_id == getattr(info.context.user, "pk", None)
+
+    @classmethod
+    def optimize_queryset(cls, qs, info):
+        return qs.select_related("invoice", "user")
+
+
+class InvoiceGQLType(TenantObjectType):
+    subject = graphene.JSONString()
+    thirdparty = graphene.JSONString()
+    subject_option = graphene.Field(PickerOptionGQLType)
+    thirdparty_option = graphene.Field(PickerOptionGQLType)
+    subject_type = graphene.Int(description="ContentType id of the subject")
+    subject_type_name = graphene.String()
+    thirdparty_type = graphene.Int(description="ContentType id of the thirdparty")
+    thirdparty_type_name = graphene.String()
+    line_items = graphene.List(graphene.NonNull(InvoiceLineItemGQLType), required=True)
+    payments = graphene.List(graphene.NonNull(InvoicePaymentGQLType), required=True)
+    events = graphene.List(graphene.NonNull(InvoiceEventGQLType), required=True)
+    is_editable = graphene.Boolean(required=True)
+
+    orderable_fields = ("code", "code_tp", "code_ext", "date_due", "date_invoice", "date_valid_from",
+                        "date_valid_to", "date_payed", "amount_discount", "amount_net", "amount_total",
+                        "amount_payed", "status", "currency_code", "date_created", "date_updated")
+
+    class Meta:
+        model = Invoice
+        permissions = ("invoice.view_invoice",)
+        interfaces = (graphene.relay.Node,)
+        filterset_class = InvoiceFilter
+        fields = BUSINESS_FIELDS + (
+            "subject_type", "subject_id", "thirdparty_type", "thirdparty_id", "related_invoice", "document_type",
+            "code", "code_tp", "code_ext", "date_due", "date_invoice", "date_payed", "amount_discount",
+            "amount_net", "tax_analysis", "amount_total", "amount_payed", "status", "currency_code",
+            "currency_tp_code", "note", "terms", "payment_reference",
+        )
+
+    def resolve_subject(self, info):
+        return _summary_json(self.subject)
+
+    def resolve_thirdparty(self, info):
+        return _summary_json(self.thirdparty)
+
+    def resolve_subject_option(self, info):
+        return _option(self.subject)
+
+    def resolve_thirdparty_option(self, info):
+        return _option(self.thirdparty)
+
+    def resolve_subject_type(self, info):
+        return self.subject_type_id
+
+    def resolve_subject_type_name(self, info):
+        return _type_name(self.subject_type)
+
+    def resolve_thirdparty_type(self, info):
+        return self.thirdparty_type_id
+
+    def resolve_thirdparty_type_name(self, info):
+        return _type_name(self.thirdparty_type)
+
+    # Nested lists: read the prefetched rows (optimize_queryset); never a query per invoice.
+    def resolve_line_items(self, info):
+        return [line for line in self.line_items.all() if not line.is_deleted]
+
+    def resolve_payments(self, info):
+        return [payment for payment in self.payments.all() if not payment.is_deleted]
+
+    def resolve_events(self, info):
+        return [event for event in self.events.all() if not event.is_deleted]
+
+    def resolve_is_editable(self, info):
+        from invoice.constants import EDITABLE_STATUSES
+
+        return self.status in EDITABLE_STATUSES
+
+    @classmethod
+    def optimize_queryset(cls, qs, info):
+        selected = selected_node_fields(info)
+        qs = qs.select_related("subject_type", "thirdparty_type")
+        prefetches = []
+        if selected & {"subject", "subjectOption"}:
+            prefetches.append(_generic_prefetch("subject"))
+        if selected & {"thirdparty", "thirdpartyOption"}:
+            prefetches.append(_generic_prefetch("thirdparty"))
+        if "lineItems" in selected:
+            prefetches.append(Prefetch("line_items", queryset=InvoiceLineItem.objects.filter(is_deleted=False)
+                                       .select_related("line_type").order_by("date_created", "id")))
+        if "payments" in selected:
+            prefetches.append(Prefetch("payments", queryset=InvoicePayment.objects.filter(is_deleted=False)))
+        if "events" in selected:
+            prefetches.append(Prefetch("events", queryset=InvoiceEvent.objects.filter(is_deleted=False).select_related("user")))
+        if "relatedInvoice" in selected:
+            qs = qs.select_related("related_invoice")
+        return qs.prefetch_related(*prefetches)
