@@ -58,3 +58,22 @@ PAYABLE_STATUSES = frozenset({S.VALIDATED, S.UNPAID, S.PAID, S.SUSPENDED})
 OPEN_STATUSES = frozenset({S.VALIDATED, S.UNPAID, S.SUSPENDED})
 
 NUMBER_WIDTH = 6  # PREFIX-YYYY-000001
+
+
+class DocumentFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    JSON = "json", "JSON"
+    XML = "xml", "XML (EN 16931 CII)"
+    FACTURX = "facturx", "Factur-X (PDF/A-3 + CII)"
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", "pending"
+    CREATED = "created", "created"
+    FAILED = "failed", "failed"
+
+
+# Storage file extension per format: org/<org>/invoices/<year>/<number>.<ext>
+DOCUMENT_EXTENSIONS = {"pdf": "pdf", "json": "json", "xml": "xml", "facturx": "facturx.pdf"}
+DOCUMENT_CONTENT_TYPES = {"pdf": "application/pdf", "json": "application/json", "xml": "application/xml",
+                          "facturx": "application/pdf"}

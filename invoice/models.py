@@ -9,8 +9,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
 
+from core.ids import uuid7
 from core.models import HistoryBusinessModel, HistoryModel, Organization
-from invoice.constants import DocumentType, EventType, InvoiceStatus, PaymentStatus
+from invoice.constants import DocumentFormat, DocumentStatus, DocumentType, EventType, InvoiceStatus, PaymentStatus
 
 ZERO = Decimal("0")
 
@@ -157,3 +158,47 @@ class InvoiceNumberSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("organization", "year"), name="uniq_sequence_org_year")]
+
+
+class InvoiceDocument(models.Model):
+    """A generated file of an invoice (the RFC's `invoices` row): requested `pending`, then
+    `created` with its storage key, or `failed` with a reason. Never lost: see invoice.tasks."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="invoice_documents")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="documents")
+    operator = models.ForeignKey("payment_module.Operator", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="invoice_documents")
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    format = models.CharField(max_length=10, choices=DocumentFormat.choices)
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING, db_index=True)
+    url = models.CharField(max_length=1024, null=True, blank=True)
+    storage_key = models.CharField(max_length=512, blank=True, default="")
+    content_type = models.CharField(max_length=100, blank=True, default="")
+    checksum = models.CharField(max_length=64, blank=True, default="", help_text="SHA-256 of the stored bytes")
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    date_created = models.DateTimeField(auto_now_add=True, db_index=True)
+    date_updated = models.DateTimeField(auto_now=True)
+    date_generated = models.DateTimeField(null=True, blank=True)
+
+    tenant_path = "organization"
+
+    class Meta:
+        ordering = ("-date_created",)
+        indexes = [models.Index(fields=["organization", "status", "-date_created"], name="doc_org_status_idx"),
+                   models.Index(fields=["status", "date_updated"], name="doc_status_updated_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "idempotency_key"), condition=Q(idempotency_key__isnull=False),
+                                    name="doc_unique_idempotency_key"),
+            # One live document per invoice and format: re-requests return it.
+            models.UniqueConstraint(fields=("invoice", "format"), condition=Q(status__in=["pending", "created"]),
+                                    name="doc_one_live_per_invoice_format"),
+            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                                   name="doc_valid_period"),
+        ]

@@ -43,6 +43,10 @@ def today() -> date:
 def _validate_header(invoice: Invoice, changes: dict) -> None:
     """Check and apply client changes to a draft (every error reported at once)."""
     check = ErrorCollector()
+    changes = {  # currencies are stored upper-case: check them as they will be stored
+        name: value.strip().upper() if name in ("currency_code", "currency_tp_code") and isinstance(value, str) else value
+        for name, value in changes.items()
+    }
     unknown = set(changes) - set(EDITABLE_FIELDS) - set(REFERENCE_FIELDS)
     if unknown:
         raise DomainError(InvoiceErrorCode.NOT_EDITABLE, f"fields not editable: {', '.join(sorted(unknown))}")

@@ -1,0 +1,89 @@
+"""The Molink billing source: déclarants (operators), tariffs and orders (commandes)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import HistoryBusinessModel, HistoryModel, Organization
+from payment_module.constants import OrderKind
+
+
+class Operator(HistoryModel):
+    """A déclarant (funeral operator) billed by an organisation."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="operators")
+    code = models.SlugField(max_length=50)
+    name = models.CharField(max_length=255)
+    legal_name = models.CharField(max_length=255, blank=True, default="")
+    siren = models.CharField(max_length=9, blank=True, default="")
+    siret = models.CharField(max_length=14, blank=True, default="")
+    vat_number = models.CharField(max_length=20, blank=True, default="")
+    address_line1 = models.CharField(max_length=255, blank=True, default="")
+    address_line2 = models.CharField(max_length=255, blank=True, default="")
+    postal_code = models.CharField(max_length=20, blank=True, default="")
+    city = models.CharField(max_length=100, blank=True, default="")
+    country_code = models.CharField(max_length=2, default="FR")
+    email = models.EmailField(blank=True, default="")
+    currency_code = models.CharField(max_length=3, default="EUR")
+    payment_days = models.PositiveSmallIntegerField(default=30)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [models.UniqueConstraint(fields=("organization", "code"), name="uniq_operator_code_per_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tariff(HistoryBusinessModel):
+    """Price of an order kind, valid from date_valid_from to date_valid_to (inclusive, open end)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tariffs")
+    code = models.CharField(max_length=50)
+    label = models.CharField(max_length=255)
+    order_kind = models.CharField(max_length=30, choices=OrderKind.choices)
+    unit_price = models.DecimalField(max_digits=18, decimal_places=4)
+    tax_rule = models.UUIDField(help_text="calculation rule UUID (core.calculation)")
+    ledger_account = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ("order_kind", "-date_valid_from")
+        indexes = [models.Index(fields=["organization", "order_kind", "date_valid_from"], name="tariff_lookup_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="tariff_unit_price_gte_0"),
+            models.CheckConstraint(condition=Q(date_valid_to__isnull=True) | Q(date_valid_to__gte=F("date_valid_from")),
+                                   name="tariff_valid_period"),
+        ]
+
+
+class Order(HistoryModel):
+    """A commande: a published death notice or one of its options, billed once."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="orders")
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="orders")
+    kind = models.CharField(max_length=30, choices=OrderKind.choices)
+    reference = models.CharField(max_length=100)
+    description = models.CharField(max_length=255, blank=True, default="")
+    ordered_at = models.DateTimeField(db_index=True)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal("1"))
+    options = models.JSONField(default=dict, blank=True)
+    amount_override = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True,
+                                          help_text="unit price agreed for this order, instead of the tariff")
+    invoice_line = models.OneToOneField("invoice.InvoiceLineItem", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="billed_order")
+
+    class Meta:
+        ordering = ("ordered_at",)
+        indexes = [models.Index(fields=["organization", "operator", "ordered_at"], name="order_period_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "reference"), name="uniq_order_reference_per_org"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(amount_override__isnull=True) | Q(amount_override__gte=0),
+                                   name="order_amount_override_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
