@@ -1,10 +1,47 @@
-"""The Celery application. Settings come from Django settings prefixed CELERY_."""
+"""The Celery application. Settings come from Django settings prefixed CELERY_.
+
+Start-up steps wire the invoice document pipeline (invoice.queues, invoice.dlq): the worker
+declares the work queue with its dead-letter exchange and the DLQ, and (unless
+INVOICE_DLQ_IN_WORKER=0) also consumes the DLQ, like `manage.py dlq_monitor` does."""
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("molink")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _configure_queues(sender, **kwargs):
+    from kombu import Queue
+
+    from invoice.queues import work_queue
+
+    sender.conf.task_queues = (Queue("celery"), work_queue())
+
+
+class DeclareDocumentTopology(bootsteps.StartStopStep):
+    requires = {"celery.worker.components:Pool"}
+
+    def start(self, worker):
+        from invoice.queues import declare_topology
+
+        declare_topology(force=True)
+
+
+class DeadLetterConsumer(bootsteps.ConsumerStep):
+    def get_consumers(self, channel):
+        from django.conf import settings
+
+        if not settings.INVOICE_DLQ_IN_WORKER:
+            return []
+        from invoice.dlq import dead_letter_consumer
+
+        return [dead_letter_consumer(channel)]
+
+
+app.steps["worker"].add(DeclareDocumentTopology)
+app.steps["consumer"].add(DeadLetterConsumer)

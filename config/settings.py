@@ -34,6 +34,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
@@ -144,7 +149,7 @@ if STORAGE_BACKEND == "s3":
 else:
     DEFAULT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT},
+        "OPTIONS": {"location": MEDIA_ROOT, "allow_overwrite": True},
     }
 STORAGES = {
     "default": DEFAULT_STORAGE,
@@ -162,6 +167,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"invoice.generate_document": {"queue": os.environ.get("INVOICE_DOCUMENTS_QUEUE", "invoice_documents")}}
+CELERY_BEAT_SCHEDULE = {
+    "reap-stuck-documents": {"task": "invoice.reap_stuck_documents", "schedule": 60.0},
+}
+
+# --- Document generation ----------------------------------------------------------------------
+INVOICE_DOCUMENTS_QUEUE = os.environ.get("INVOICE_DOCUMENTS_QUEUE", "invoice_documents")
+INVOICE_DOCUMENT_MAX_RETRIES = env_int("INVOICE_DOCUMENT_MAX_RETRIES", 3)
+INVOICE_DOCUMENT_RETRY_BACKOFF = env_float("INVOICE_DOCUMENT_RETRY_BACKOFF", 2.0)  # seconds, doubled per retry
+INVOICE_DOCUMENT_MAX_RUNS = env_int("INVOICE_DOCUMENT_MAX_RUNS", 8)  # runs incl. redeliveries before poison
+INVOICE_DOCUMENT_STUCK_AFTER = env_int("INVOICE_DOCUMENT_STUCK_AFTER", 900)  # seconds pending before the reaper acts
+INVOICE_DLQ_IN_WORKER = env_bool("INVOICE_DLQ_IN_WORKER", True)
 
 # --- GraphQL and auth -------------------------------------------------------------------------
 GRAPHENE = {

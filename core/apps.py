@@ -8,7 +8,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Registries are filled explicitly here, without touching the database.
+        from graphql_jwt.refresh_token.signals import refresh_token_rotated
+
         from core import calculation, permissions, pickers
+        from core.auth import revoke_rotated_refresh_token
+
+        # Infrastructure hook (not business flow): rotation must revoke the old refresh token.
+        refresh_token_rotated.connect(revoke_rotated_refresh_token, dispatch_uid="molink-revoke-rotated")
 
         calculation.register_builtin_rules()
         permissions.register_core_roles()

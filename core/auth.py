@@ -39,7 +39,13 @@ def user_from_token(token: str):
 
 
 def authenticate_request(request) -> None:
+    """An Authorization header always wins; the JWT cookie is used only when no session user is
+    logged in (so a stale cookie cannot replace an admin session)."""
     request.auth_error = None
+    has_header = bool(request.META.get(jwt_settings.JWT_AUTH_HEADER_NAME))
+    session_user = getattr(request, "user", None)
+    if not has_header and session_user is not None and session_user.is_authenticated:
+        return
     token = token_from_request(request)
     if not token:
         return
@@ -49,3 +55,8 @@ def authenticate_request(request) -> None:
     else:
         request.user = AnonymousUser()
         request.auth_error = error
+
+
+def revoke_rotated_refresh_token(sender, request, refresh_token, **kwargs) -> None:
+    """refreshToken returns a new refresh token; the one it replaced must stop working."""
+    refresh_token.revoke(request)

@@ -167,3 +167,15 @@ class CalculationRuleSetting(HistoryModel):
             models.UniqueConstraint(fields=("organization", "code"), name="uniq_rule_code_per_org"),
             models.CheckConstraint(condition=models.Q(rate__gte=0) & models.Q(rate__lte=1), name="rule_rate_0_1"),
         ]
+
+
+class MetricCounter(models.Model):
+    """A monotonic counter shared by every process (web, workers, DLQ monitor), exported at
+    /metrics. Incremented with one UPDATE … SET value = value + n (core.metrics.increment)."""
+
+    name = models.CharField(max_length=100)
+    labels = models.CharField(max_length=255, blank=True, default="")
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("name", "labels"), name="uniq_metric_name_labels")]

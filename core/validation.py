@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 from core.error_codes import CoreErrorCode
 from core.errors import DomainError
 from core.money import is_currency, to_decimal
@@ -67,6 +70,15 @@ def ensure_iban(value: str, field: str = "iban") -> None:
     number = "".join(str(int(ch, 36)) for ch in rearranged)
     if int(number) % 97 != 1:
         raise DomainError(CoreErrorCode.INVALID_IBAN, f"IBAN check digits are wrong: {value!r}", field)
+
+
+def ensure_email(value: str, field: str = "email") -> None:
+    if not value:
+        return
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise DomainError(CoreErrorCode.INVALID, f"not an e-mail address: {value!r}", field) from None
 
 
 def ensure_bic(value: str, field: str = "bic") -> None:

@@ -62,3 +62,13 @@ def health(request):
         results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
     healthy = all(result["ok"] for result in results.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503)
+
+
+@require_GET
+def metrics(request):
+    """GET /metrics: Prometheus text format (counters shared by all processes, and gauges)."""
+    from django.http import HttpResponse
+
+    from core.metrics import exposition
+
+    return HttpResponse(exposition(), content_type="text/plain; version=0.0.4")

@@ -9,12 +9,13 @@ class InvoiceConfig(AppConfig):
     def ready(self) -> None:
         from core.permissions import Role, grant
 
-        view = {"invoice.view_invoice"}
+        view = {"invoice.view_invoice", "invoice.view_invoicedocument"}
         write = {
             "invoice.add_invoice", "invoice.change_invoice", "invoice.delete_invoice", "invoice.validate_invoice",
             "invoice.cancel_invoice", "invoice.add_invoicelineitem", "invoice.change_invoicelineitem",
             "invoice.delete_invoicelineitem", "invoice.add_invoicepayment", "invoice.change_invoicepayment",
             "invoice.delete_invoicepayment", "invoice.add_invoiceevent", "invoice.change_invoiceevent",
+            "invoice.add_invoicedocument",
         }
         grant((Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER), view)
         grant((Role.ADMIN, Role.ACCOUNTANT), write)

@@ -8,6 +8,7 @@ from invoice.gql.mutations.create_invoice_payment import CreateInvoicePaymentMut
 from invoice.gql.mutations.delete_invoice import DeleteInvoiceMutation
 from invoice.gql.mutations.delete_invoice_line_item import DeleteInvoiceLineItemMutation
 from invoice.gql.mutations.delete_invoice_payment import DeleteInvoicePaymentMutation
+from invoice.gql.mutations.generate_invoice_document import GenerateInvoiceDocumentMutation
 from invoice.gql.mutations.update_invoice import UpdateInvoiceMutation
 from invoice.gql.mutations.update_invoice_event_message import UpdateInvoiceEventMessageMutation
 from invoice.gql.mutations.update_invoice_line_item import UpdateInvoiceLineItemMutation
@@ -34,3 +35,4 @@ class Mutation(graphene.ObjectType):
     delete_invoice_payment = DeleteInvoicePaymentMutation.Field()
     create_invoice_event_message = CreateInvoiceEventMessageMutation.Field()
     update_invoice_event_message = UpdateInvoiceEventMessageMutation.Field()
+    generate_invoice_document = GenerateInvoiceDocumentMutation.Field()

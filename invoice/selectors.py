@@ -50,3 +50,79 @@ def invoice_with_children(organization) -> QuerySet:
         Prefetch("payments", queryset=InvoicePayment.objects.filter(is_deleted=False)),
         Prefetch("events", queryset=InvoiceEvent.objects.filter(is_deleted=False).select_related("user")),
     )
+
+
+def document_list(organization) -> QuerySet:
+    from invoice.models import InvoiceDocument
+
+    return scope(InvoiceDocument.objects.select_related("invoice", "operator"), organization)
+
+
+def document_get(organization, pk, *, field: str = "id"):
+    from invoice.models import InvoiceDocument
+
+    return get_scoped(InvoiceDocument.objects.select_related("invoice", "operator"), organization, pk,
+                      what="invoice document", field=field)
+
+
+def _party(obj) -> "PartySnapshot":
+    from invoice.renderers.snapshot import PartySnapshot
+
+    if obj is None:
+        return PartySnapshot(name="")
+    names = [f.name for f in PartySnapshot.__dataclass_fields__.values()]
+    values = {name: (getattr(obj, name, "") or "") for name in names}
+    if not values["name"]:
+        values["name"] = (obj.get_full_name() if hasattr(obj, "get_full_name") else "") or str(obj)
+    return PartySnapshot(**values)
+
+
+def document_snapshot(invoice_id) -> "InvoiceSnapshot":
+    """Everything a renderer needs, read once: invoice, seller, buyer, lines, VAT breakdown."""
+    from decimal import Decimal
+
+    from core.calculation import get_rules
+    from invoice.renderers.snapshot import InvoiceSnapshot, LineSnapshot, TaxSnapshot
+
+    invoice = (Invoice.objects.select_related("organization", "related_invoice", "thirdparty_type")
+               .prefetch_related(Prefetch("line_items", queryset=InvoiceLineItem.objects.filter(is_deleted=False)
+                                          .order_by("date_created", "id")))
+               .get(pk=invoice_id))
+    lines = list(invoice.line_items.all())
+    rules = get_rules(invoice.organization, {line.tax_rate for line in lines})
+    by_code = {rule.code: rule for rule in rules.values()}
+    snapshot_lines = []
+    for position, line in enumerate(lines, start=1):
+        rule = rules.get(line.tax_rate)
+        details = line.details.get("text", "") if isinstance(line.details, dict) else ""
+        snapshot_lines.append(LineSnapshot(
+            position=position, code=line.code, description=line.description, details=details or "",
+            quantity=line.quantity, unit_price=line.unit_price, discount=line.discount, deduction=line.deduction,
+            amount_net=line.amount_net, amount_total=line.amount_total,
+            tax_code=rule.code if rule else "", tax_label=rule.label if rule else "",
+            tax_rate=rule.rate if rule else Decimal("0"), vat_category=rule.vat_category if rule else "O",
+            ledger_account=line.ledger_account, period_start=line.date_valid_from, period_end=line.date_valid_to,
+        ))
+    taxes = []
+    for item in (invoice.tax_analysis or {}).get("lines", []):
+        rule = by_code.get(item["code"])
+        taxes.append(TaxSnapshot(
+            code=item["code"], label=item["label"], rate=Decimal(item["rate"]), base=Decimal(item["base"]),
+            amount=Decimal(item["amount"]), vat_category=item.get("category", "S"),
+            exemption_reason=item.get("exemption_reason", ""),
+            exemption_reason_code=rule.exemption_reason_code if rule else "",
+        ))
+    tax_total = Decimal((invoice.tax_analysis or {}).get("total", "0"))
+    organization = invoice.organization
+    return InvoiceSnapshot(
+        id=str(invoice.id), number=invoice.code, document_type=invoice.document_type,
+        related_number=invoice.related_invoice.code if invoice.related_invoice else "",
+        status=invoice.get_status_display(), date_invoice=invoice.date_invoice, date_due=invoice.date_due,
+        period_start=invoice.date_valid_from, period_end=invoice.date_valid_to, currency=invoice.currency_code,
+        seller=_party(organization), buyer=_party(invoice.thirdparty), lines=tuple(snapshot_lines), taxes=tuple(taxes),
+        amount_net=invoice.amount_net, amount_discount=invoice.amount_discount, tax_total=tax_total,
+        amount_total=invoice.amount_total, amount_payed=invoice.amount_payed,
+        amount_due=invoice.amount_total - invoice.amount_payed, payment_reference=invoice.payment_reference,
+        payment_days=organization.payment_days, note=invoice.note, terms=invoice.terms, buyer_reference=invoice.code_tp,
+        template_blocks=dict(organization.template_blocks or {}),
+    )

@@ -77,6 +77,7 @@ class Order(HistoryModel):
 
     class Meta:
         ordering = ("ordered_at",)
+        permissions = [("generate_invoice", "Can generate invoices from a period of orders")]
         indexes = [models.Index(fields=["organization", "operator", "ordered_at"], name="order_period_idx")]
         constraints = [
             models.UniqueConstraint(fields=("organization", "reference"), name="uniq_order_reference_per_org"),

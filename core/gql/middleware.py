@@ -10,6 +10,23 @@ from core.gql.errors import graphql_error
 logger = logging.getLogger("molink.graphql")
 
 
+class _TranslatedCodes(dict):
+    """django-graphql-jwt's messages (translated at raise time) → our codes."""
+
+    def get(self, message, default=None):
+        from django.utils.translation import gettext
+
+        for text, code in (("Refresh token is expired", CoreErrorCode.TOKEN_EXPIRED),
+                           ("Signature has expired", CoreErrorCode.TOKEN_EXPIRED),
+                           ("Please enter valid credentials", CoreErrorCode.INVALID_CREDENTIALS)):
+            if message in (text, gettext(text)):
+                return code
+        return default
+
+
+_JWT_MESSAGE_CODES = _TranslatedCodes()
+
+
 class ErrorCodeMiddleware:
     """Every error leaves GraphQL with a code in `extensions.code`; an unexpected exception is
     logged with its traceback and reported as INTERNAL_ERROR, with no detail."""
@@ -25,7 +42,9 @@ class ErrorCodeMiddleware:
             raise GraphQLError("the token has expired", extensions={"code": CoreErrorCode.TOKEN_EXPIRED.name}) from None
         except JSONWebTokenError as exc:
             message = str(exc)
-            code = CoreErrorCode.INVALID_CREDENTIALS if "credentials" in message else CoreErrorCode.TOKEN_INVALID
+            code = _JWT_MESSAGE_CODES.get(message, CoreErrorCode.TOKEN_INVALID)
+            if info.field_name == "tokenAuth":
+                code = CoreErrorCode.INVALID_CREDENTIALS
             raise GraphQLError(message, extensions={"code": code.name}) from None
         except Exception:
             logger.exception("unexpected error in GraphQL field %s", info.field_name)

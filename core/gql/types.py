@@ -2,12 +2,29 @@
 `totalCount`, error and history types."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import graphene
+from django.db import models
 from graphene_django import DjangoObjectType
+from graphene_django.converter import convert_django_field, get_django_field_description
 from graphene_django.types import DjangoObjectTypeOptions
 
 from core.gql.auth import authorize
 from core.tenancy import scope
+
+
+@convert_django_field.register(models.DecimalField)
+def convert_decimal_field(field, registry=None):
+    """Decimal model fields leave with the field's own decimal places ("0.00", "2.0000"), whether
+    the object was just computed in memory by a mutation or read back from the database."""
+    exponent = Decimal(1).scaleb(-field.decimal_places)
+
+    def resolve(root, info):
+        value = getattr(root, field.attname)
+        return None if value is None else Decimal(value).quantize(exponent)
+
+    return graphene.Decimal(description=get_django_field_description(field), required=not field.null, resolver=resolve)
 
 
 class ExtendedConnection(graphene.Connection):

@@ -24,8 +24,18 @@ UPDATABLE = set(_TEXT_FIELDS) | {
 }
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def _validate_organization_changes(organization: Organization, changes: dict) -> None:
     check = ErrorCollector()
+    # An explicit null on a NOT NULL column is refused here, not by the database (a 500).
+    for name, value in changes.items():
+        if value is None and not Organization._meta.get_field(name).null:
+            check.errors.append(DomainError(CoreErrorCode.REQUIRED, f"{_camel(name)} cannot be null", _camel(name)))
+    changes = {name: value for name, value in changes.items() if value is not None}
     for name, value in changes.items():
         if name in _TEXT_FIELDS:
             label, limit = _TEXT_FIELDS[name]
@@ -36,6 +46,7 @@ def _validate_organization_changes(organization: Organization, changes: dict) ->
         "siren": validation.ensure_siren, "siret": validation.ensure_siret,
         "vat_number": validation.ensure_vat_number, "iban": validation.ensure_iban, "bic": validation.ensure_bic,
         "currency_code": validation.ensure_currency, "invoice_number_prefix": validation.ensure_number_prefix,
+        "email": validation.ensure_email,
     }
     for name, validator in validators.items():
         if name in changes:
@@ -103,6 +114,9 @@ class RuleInput:
     exemption_reason: str = ""
 
 
+RATE_DECIMALS = CalculationRuleSetting._meta.get_field("rate").decimal_places
+
+
 @transaction.atomic
 def calculation_rule_create(*, actor, organization: Organization, data: RuleInput) -> CalculationRuleSetting:
     check = ErrorCollector()
@@ -111,16 +125,20 @@ def calculation_rule_create(*, actor, organization: Organization, data: RuleInpu
     check.check(validation.ensure_required, data.label, "label")
     check.check(validation.ensure_max_length, data.label, 255, "label")
     rate = check.check(validation.ensure_decimal, data.rate, "rate", minimum=Decimal(0), maximum=Decimal(1))
+    if rate is not None and rate != rate.quantize(Decimal(1).scaleb(-RATE_DECIMALS)):
+        # Stored with 4 decimals: refuse rather than silently round a tax rate.
+        check.errors.append(DomainError(CoreErrorCode.INVALID, f"rate has at most {RATE_DECIMALS} decimals, got {rate}", "rate"))
     if data.vat_category not in {"S", "E", "AE", "Z", "K", "G", "O", "L", "M"}:
         check.errors.append(DomainError(CoreErrorCode.INVALID, f"unknown VAT category {data.vat_category!r}", "vatCategory"))
-    if data.vat_category in {"E", "AE"} and not data.exemption_reason.strip():
+    exemption_reason = (data.exemption_reason or "").strip()
+    if data.vat_category in {"E", "AE"} and not exemption_reason:
         check.errors.append(DomainError(CoreErrorCode.REQUIRED, "an exempt or reverse-charge rule needs an exemption reason", "exemptionReason"))
     check.raise_if_any()
     if CalculationRuleSetting.objects.filter(organization=organization, code=data.code).exists():
         raise DomainError(CoreErrorCode.DUPLICATE, f"a rule with code {data.code!r} already exists", "code")
     rule = CalculationRuleSetting(
         organization=organization, code=data.code.strip(), label=data.label.strip(), rate=rate,
-        vat_category=data.vat_category, exemption_reason=data.exemption_reason.strip(),
+        vat_category=data.vat_category, exemption_reason=exemption_reason,
     )
     try:
         with transaction.atomic():

@@ -4,6 +4,7 @@ from core.gql.auth import requires
 from core.gql.fields import TenantConnectionField, parse_uuid_or_global_id
 from core.gql.types import HistoryVersionGQLType
 from core.history import history_versions
+from invoice.gql.documents import InvoiceDocumentGQLType
 from invoice.gql.types import InvoiceEventGQLType, InvoiceGQLType, InvoiceLineItemGQLType, InvoicePaymentGQLType
 from invoice.selectors import invoice_get
 
@@ -13,6 +14,7 @@ class Query(graphene.ObjectType):
     invoice_line_item = TenantConnectionField(InvoiceLineItemGQLType)
     invoice_payment = TenantConnectionField(InvoicePaymentGQLType)
     invoice_event = TenantConnectionField(InvoiceEventGQLType)
+    invoice_document = TenantConnectionField(InvoiceDocumentGQLType)
     invoice_history = graphene.List(
         graphene.NonNull(HistoryVersionGQLType), id=graphene.String(required=True), required=True,
         description="Every version of an invoice: number, who, when, reason, changed fields (old → new)",

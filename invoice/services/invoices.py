@@ -178,13 +178,14 @@ def invoice_cancel(*, actor, invoice: Invoice, version: int | None = None, reaso
     ensure_version(invoice, version, "invoice")
     if invoice.document_type == DocumentType.CREDIT_NOTE:
         raise DomainError(InvoiceErrorCode.ILLEGAL_TRANSITION, "a credit note cannot be cancelled", "documentType")
-    target = ensure_transition(invoice, "cancel")
+    # Checked before the transition: a PAID invoice cannot be cancelled because of its payments.
     if invoice.amount_payed > ZERO:
         raise DomainError(
             InvoiceErrorCode.HAS_PAYMENTS,
             f"invoice {invoice.code} has {invoice.amount_payed} of accepted payments: refund or cancel them first",
             "amountPayed",
         )
+    target = ensure_transition(invoice, "cancel")
     ensure_max_length(reason, 2000, "reason")
     credit = Invoice(
         organization=invoice.organization, document_type=DocumentType.CREDIT_NOTE, related_invoice=invoice,

@@ -113,3 +113,28 @@ def line_remove(*, actor, line: InvoiceLineItem, version: int | None = None) -> 
     save_with_history(line, actor=actor, reason="line_remove")
     _refresh_invoice(invoice, actor=actor, reason="line_remove")
     return line
+
+
+def lines_add_bulk(*, actor, invoice: Invoice, items: list[dict], reason: str = "lines_add_bulk") -> list[InvoiceLineItem]:
+    """Add many lines to a draft at once (one recomputation, bulk inserts with history). Each
+    item is validated like `line_add`; the first bad item's errors name `lines.<n>.<field>`."""
+    from core.errors import DomainError, DomainErrors
+    from core.history import bulk_create_with_history
+
+    invoice = invoice_lock(invoice.pk)
+    ensure_editable(invoice)
+    rules = {}
+    lines = []
+    for index, item in enumerate(items):
+        line = InvoiceLineItem(invoice=invoice)
+        try:
+            _apply(line, invoice, {key: value for key, value in item.items() if key in EDITABLE})
+        except DomainError as exc:
+            raise DomainErrors([DomainError(e.code, e.message, f"lines.{index}.{e.field}") for e in exc.errors]) from None
+        if line.tax_rate not in rules:
+            rules[line.tax_rate] = get_rule(invoice.organization, line.tax_rate)
+        compute_line(line, rules[line.tax_rate], invoice.currency_code)
+        lines.append(line)
+    bulk_create_with_history(InvoiceLineItem, lines, actor=actor, reason=reason)
+    _refresh_invoice(invoice, actor=actor, reason=reason)
+    return lines

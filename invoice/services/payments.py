@@ -57,9 +57,9 @@ def payment_record(*, actor, invoice: Invoice, data: dict) -> InvoicePayment:
     ensure_payable(invoice)
     payment = InvoicePayment(invoice=invoice, status=PaymentStatus.ACCEPTED, date_payment=today())
     changes = {key: value for key, value in data.items() if key in EDITABLE}
-    if changes.get("amount_received") is None and changes.get("amount_payed") is not None:
-        changes["amount_received"] = changes["amount_payed"]
     _apply(payment, changes)
+    if changes.get("amount_received") is None:  # defaulted after validation: errors name what was sent
+        payment.amount_received = payment.amount_payed
     save_with_history(payment, actor=actor, reason="payment_record")
     _payment_event(payment, "recorded", actor)
     sync_payment_status(actor=actor, invoice=invoice)

@@ -61,7 +61,7 @@ class BaseMutation(relay.ClientIDMutation):
         log = MutationLog.objects.create(
             organization=tenant.organization,
             user=tenant.user,
-            mutation_name=cls._meta.name,
+            mutation_name=cls.__name__,
             json_content=json.dumps(input, default=str),
             client_mutation_id=client_mutation_id,
             client_mutation_label=input.get("client_mutation_label"),
@@ -78,7 +78,7 @@ class BaseMutation(relay.ClientIDMutation):
             cls._close_log(log, MutationLog.Status.ERROR, errors)
             return cls(client_mutation_id=client_mutation_id, errors=errors)
         except Exception:
-            logger.exception("mutation %s failed (log %s)", cls._meta.name, log.id)
+            logger.exception("mutation %s failed (log %s)", cls.__name__, log.id)
             errors = [{"field": None, "code": CoreErrorCode.INTERNAL_ERROR.name,
                        "message": f"internal error; reference {log.id}"}]
             cls._close_log(log, MutationLog.Status.ERROR, errors)

@@ -1,0 +1,49 @@
+"""RabbitMQ topology of document generation: the work queue dead-letters into a DLQ.
+
+    invoice_documents  --(reject, requeue=False)-->  exchange invoice_documents.dlx
+                                                 --> queue invoice_documents.dlq
+
+A worker only declares the queues it consumes, so `declare_topology` is called by every side
+that needs the DLQ to exist before a message can be dead-lettered: the producer (first enqueue of
+the process), the worker (start-up step) and the DLQ monitor. Names come from settings so that
+tests can use their own."""
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+from kombu import Exchange, Queue
+
+
+def names() -> tuple[str, str, str]:
+    queue = settings.INVOICE_DOCUMENTS_QUEUE
+    return queue, f"{queue}.dlx", f"{queue}.dlq"
+
+
+def work_queue() -> Queue:
+    queue, dlx, dlq = names()
+    return Queue(
+        queue, Exchange(queue, type="direct", durable=True), routing_key=queue, durable=True,
+        queue_arguments={"x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": dlq},
+    )
+
+
+def dead_letter_queue() -> Queue:
+    _queue, dlx, dlq = names()
+    return Queue(dlq, Exchange(dlx, type="direct", durable=True), routing_key=dlq, durable=True)
+
+
+_declared = threading.Event()
+
+
+def declare_topology(connection=None, *, force: bool = False) -> None:
+    """Declare the work queue, the dead-letter exchange and the DLQ (idempotent)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or (_declared.is_set() and not force):
+        return
+    from config.celery import app
+
+    with (connection or app.connection_for_write()) as conn:
+        channel = conn.default_channel
+        dead_letter_queue()(channel).declare()
+        work_queue()(channel).declare()
+    _declared.set()

@@ -1,0 +1,196 @@
+"""Generated documents of invoices: request (pending row + task on commit), generation (render,
+store, mark created), and failure (failed row + WARNING event + alert + metric).
+
+Nothing is lost: a request ends `created`, or `failed` with a reason — after retries and the
+dead-letter queue (invoice.tasks, invoice.dlq), or by the reaper for rows stuck `pending`."""
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core import metrics
+from core.errors import DomainError
+from invoice import storage
+from invoice.constants import DocumentFormat, DocumentStatus, EventType, InvoiceStatus
+from invoice.error_codes import InvoiceErrorCode
+from invoice.models import Invoice, InvoiceDocument
+from invoice.renderers import RenderError, render
+from invoice.selectors import document_snapshot
+from invoice.services.events import event_record
+
+logger = logging.getLogger("molink.documents")
+alerts = logging.getLogger("molink.alerts")
+
+LIVE = (DocumentStatus.PENDING, DocumentStatus.CREATED)
+NOT_RENDERABLE = (InvoiceStatus.DRAFT, InvoiceStatus.DELETED)
+
+
+class PoisonDocument(Exception):
+    """The document's task ran too many times (crash loop): stop and dead-letter it."""
+
+
+def ensure_format(fmt: str | None, field: str = "format") -> str:
+    value = (fmt or "").strip().lower()
+    if value not in DocumentFormat.values:
+        raise DomainError(InvoiceErrorCode.INVALID_FORMAT,
+                          f"format must be one of {', '.join(DocumentFormat.values)}, got {fmt!r}", field)
+    return value
+
+
+def _same_request(document: InvoiceDocument, invoice: Invoice, fmt: str, operator, start_date, end_date) -> bool:
+    return (document.invoice_id == invoice.pk and document.format == fmt
+            and document.operator_id == (operator.pk if operator else None)
+            and document.start_date == start_date and document.end_date == end_date)
+
+
+def find_by_idempotency_key(organization, key: str | None) -> InvoiceDocument | None:
+    if not key:
+        return None
+    return InvoiceDocument.objects.filter(organization=organization, idempotency_key=key).first()
+
+
+@transaction.atomic
+def document_request(*, actor, organization, invoice: Invoice, fmt: str, operator=None,
+                     start_date: date | None = None, end_date: date | None = None,
+                     idempotency_key: str | None = None) -> InvoiceDocument:
+    """Create a `pending` document and enqueue its generation when the transaction commits.
+    The same request again (same Idempotency-Key, or same invoice + format while pending or
+    created) returns the existing row."""
+    fmt = ensure_format(fmt)
+    if idempotency_key is not None and len(idempotency_key) > 255:
+        raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT, "Idempotency-Key is longer than 255 characters",
+                          "Idempotency-Key")
+    existing = find_by_idempotency_key(organization, idempotency_key)
+    if existing is not None:
+        if not _same_request(existing, invoice, fmt, operator, start_date, end_date):
+            raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT,
+                              "this Idempotency-Key was used for another request", "Idempotency-Key")
+        return existing
+    if invoice.status in NOT_RENDERABLE:
+        raise DomainError(InvoiceErrorCode.NOT_ISSUED,
+                          f"invoice is {invoice.get_status_display()}: only issued invoices have documents", "invoiceId")
+    live = InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE).first()
+    if live is not None:
+        return live
+    document = InvoiceDocument(
+        organization=organization, invoice=invoice, operator=operator, start_date=start_date, end_date=end_date,
+        format=fmt, requested_by=actor, idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        # A concurrent identical request won the race: answer with its row.
+        winner = (find_by_idempotency_key(organization, idempotency_key)
+                  or InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE).first())
+        if winner is None:
+            raise
+        return winner
+    transaction.on_commit(lambda: enqueue(document.pk))
+    metrics.increment("molink_invoice_documents_requested_total", {"format": fmt})
+    return document
+
+
+def enqueue(document_id) -> None:
+    from invoice.queues import declare_topology
+    from invoice.tasks import generate_document
+
+    declare_topology()
+    generate_document.delay(str(document_id))
+
+
+def document_generate(document_id) -> InvoiceDocument:
+    """Render and store one document (idempotent: a `created` or `failed` row is left alone).
+    Raises storage.StorageUnavailable (retryable), RenderError / PoisonDocument (terminal)."""
+    with transaction.atomic():
+        document = InvoiceDocument.objects.select_for_update().get(pk=document_id)
+        if document.status != DocumentStatus.PENDING:
+            return document
+        document.attempts += 1
+        document.save(update_fields=["attempts", "date_updated"])
+    if document.attempts > settings.INVOICE_DOCUMENT_MAX_RUNS:
+        raise PoisonDocument(f"generation ran {document.attempts} times without finishing")
+
+    snapshot = document_snapshot(document.invoice_id)
+    rendered = render(document.format, snapshot)
+    sha256 = storage.checksum(rendered.content)
+    year = (snapshot.date_invoice or timezone.localdate()).year
+    key = storage.document_key(document.organization_id, year, snapshot.number, rendered.extension)
+    url = storage.store(key, rendered.content, rendered.content_type, sha256)
+
+    with transaction.atomic():
+        document = InvoiceDocument.objects.select_for_update().get(pk=document_id)
+        if document.status != DocumentStatus.PENDING:
+            return document  # finished (or failed) meanwhile by another delivery
+        document.status = DocumentStatus.CREATED
+        document.url, document.storage_key, document.checksum = url, key, sha256
+        document.size, document.content_type = len(rendered.content), rendered.content_type
+        document.error_code, document.error_message = "", ""
+        document.date_generated = timezone.now()
+        document.save()
+    metrics.increment("molink_invoice_documents_created_total", {"format": document.format})
+    return document
+
+
+def document_note_error(document_id, code: str, message: str) -> None:
+    """Keep the last error on the row (the broker does not carry it into the DLQ)."""
+    InvoiceDocument.objects.filter(pk=document_id, status=DocumentStatus.PENDING).update(
+        error_code=code[:64], error_message=message[:2000], date_updated=timezone.now()
+    )
+
+
+@transaction.atomic
+def document_fail(document_id, *, code: str | None = None, message: str | None = None,
+                  source: str = "dlq") -> InvoiceDocument | None:
+    """Mark a document `failed` with its reason, write a WARNING event on the invoice, log an
+    alert at ERROR level and count it. A `created` row stays created (late duplicate)."""
+    document = InvoiceDocument.objects.select_for_update().select_related("invoice").filter(pk=document_id).first()
+    if document is None:
+        alerts.error("dead-lettered document %s does not exist", document_id)
+        metrics.increment("molink_invoice_documents_dead_lettered_total", {"result": "unknown"})
+        return None
+    if document.status != DocumentStatus.PENDING:
+        return document
+    document.status = DocumentStatus.FAILED
+    document.error_code = (code or document.error_code or "GENERATION_FAILED")[:64]
+    document.error_message = (message or document.error_message or "generation failed")[:2000]
+    document.save()
+    event_record(
+        invoice=document.invoice, event_type=EventType.WARNING, reason="document_failed",
+        message=f"{document.format} document could not be generated after {document.attempts} attempt(s): "
+                f"{document.error_code} — {document.error_message}",
+    )
+    alerts.error("ALERT invoice document %s (%s, invoice %s) failed via %s: %s %s", document.pk, document.format,
+                 document.invoice.code, source, document.error_code, document.error_message)
+    metrics.increment("molink_invoice_documents_failed_total", {"format": document.format, "source": source})
+    return document
+
+
+def reap_stuck_documents(*, older_than: int | None = None) -> dict[str, int]:
+    """Rows `pending` for too long: re-enqueue them while they have runs left, else fail them."""
+    cutoff = timezone.now() - timedelta(seconds=older_than if older_than is not None else settings.INVOICE_DOCUMENT_STUCK_AFTER)
+    counts = {"requeued": 0, "failed": 0}
+    stuck = InvoiceDocument.objects.filter(status=DocumentStatus.PENDING, date_updated__lt=cutoff).values_list("pk", "attempts")
+    for pk, attempts in list(stuck):
+        if attempts >= settings.INVOICE_DOCUMENT_MAX_RUNS:
+            document_fail(pk, code="STUCK", message=f"pending for too long after {attempts} runs", source="reaper")
+            counts["failed"] += 1
+        else:
+            InvoiceDocument.objects.filter(pk=pk, status=DocumentStatus.PENDING).update(date_updated=timezone.now())
+            enqueue(pk)
+            counts["requeued"] += 1
+    return counts
+
+
+def _document_gauge():
+    from django.db.models import Count
+
+    for row in InvoiceDocument.objects.values("status").annotate(n=Count("id")):
+        yield {"status": row["status"]}, row["n"]
+
+
+metrics.register_gauge("molink_invoice_documents", "invoice documents by status", _document_gauge)

@@ -1,0 +1,51 @@
+"""Celery tasks: interfaces over invoice.services.documents."""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import Reject
+from django.conf import settings
+
+from invoice.renderers import RenderError
+from invoice.services import documents
+from invoice.storage import StorageUnavailable
+
+logger = logging.getLogger("molink.documents")
+
+RETRYABLE = (StorageUnavailable, ConnectionError, TimeoutError)
+
+
+@shared_task(name="invoice.generate_document", bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)
+def generate_document(self, document_id: str) -> str:
+    """Retryable errors retry INVOICE_DOCUMENT_MAX_RETRIES times with exponential backoff; then —
+    or at once for a terminal error — the message is rejected to the dead-letter queue, whose
+    consumer marks the row failed (invoice.dlq). In eager mode (no broker) it fails the row here."""
+    try:
+        document = documents.document_generate(document_id)
+        return document.status
+    except RETRYABLE as exc:
+        code, message = "STORAGE_UNAVAILABLE", str(exc)
+        documents.document_note_error(document_id, code, message)
+        if self.request.retries < settings.INVOICE_DOCUMENT_MAX_RETRIES:
+            countdown = settings.INVOICE_DOCUMENT_RETRY_BACKOFF * (2 ** self.request.retries)
+            logger.warning("document %s: %s, retry %d in %.1fs", document_id, message, self.request.retries + 1, countdown)
+            raise self.retry(exc=exc, countdown=countdown)
+    except RenderError as exc:
+        code, message = exc.code, exc.message
+    except documents.PoisonDocument as exc:
+        code, message = "POISON_MESSAGE", str(exc)
+    except documents.InvoiceDocument.DoesNotExist:
+        code, message = "NOT_FOUND", f"document {document_id} does not exist"
+    documents.document_note_error(document_id, code, message)
+    if self.request.is_eager:
+        documents.document_fail(document_id, code=code, message=message, source="eager")
+        return "failed"
+    logger.error("document %s: giving up (%s), dead-lettering", document_id, code)
+    raise Reject(f"{code}: {message}", requeue=False)
+
+
+@shared_task(name="invoice.reap_stuck_documents")
+def reap_stuck_documents() -> dict:
+    return documents.reap_stuck_documents()

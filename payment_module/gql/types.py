@@ -1,0 +1,54 @@
+import graphene
+
+from core.gql.types import TenantObjectType
+from payment_module.models import Operator, Order, Tariff
+
+
+class OperatorGQLType(TenantObjectType):
+    orderable_fields = ("name", "code", "date_created")
+
+    class Meta:
+        model = Operator
+        permissions = ("payment_module.view_operator",)
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "code", "name", "legal_name", "siren", "siret", "vat_number", "address_line1", "address_line2",
+                  "postal_code", "city", "country_code", "email", "currency_code", "payment_days", "is_active",
+                  "version", "is_deleted", "date_created")
+        filter_fields = {"code": ["exact", "icontains"], "name": ["exact", "icontains"], "siren": ["exact"],
+                         "is_active": ["exact"], "is_deleted": ["exact"]}
+
+
+class TariffGQLType(TenantObjectType):
+    orderable_fields = ("order_kind", "date_valid_from", "code")
+
+    class Meta:
+        model = Tariff
+        permissions = ("payment_module.view_tariff",)
+        interfaces = (graphene.relay.Node,)
+        convert_choices_to_enum = False
+        fields = ("id", "code", "label", "order_kind", "unit_price", "tax_rule", "ledger_account", "date_valid_from",
+                  "date_valid_to", "version", "is_deleted")
+        filter_fields = {"order_kind": ["exact"], "code": ["exact", "icontains"], "is_deleted": ["exact"]}
+
+
+class OrderGQLType(TenantObjectType):
+    is_billed = graphene.Boolean(required=True)
+
+    orderable_fields = ("ordered_at", "reference", "kind")
+
+    class Meta:
+        model = Order
+        permissions = ("payment_module.view_order",)
+        interfaces = (graphene.relay.Node,)
+        convert_choices_to_enum = False
+        fields = ("id", "operator", "kind", "reference", "description", "ordered_at", "quantity", "options",
+                  "amount_override", "version", "is_deleted", "date_created")
+        filter_fields = {"reference": ["exact", "icontains"], "kind": ["exact"], "ordered_at": ["gte", "lte"],
+                         "operator__id": ["exact"], "invoice_line": ["isnull"], "is_deleted": ["exact"]}
+
+    def resolve_is_billed(self, info):
+        return self.invoice_line_id is not None
+
+    @classmethod
+    def optimize_queryset(cls, qs, info):
+        return qs.select_related("operator")
