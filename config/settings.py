@@ -168,7 +168,6 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"invoice.generate_document": {"queue": os.environ.get("INVOICE_DOCUMENTS_QUEUE", "invoice_documents")}}
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-documents": {"task": "invoice.reap_stuck_documents", "schedule": 60.0},
 }

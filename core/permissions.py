@@ -46,3 +46,18 @@ def register_core_roles() -> None:
         "core.add_calculationrulesetting",
         "core.change_calculationrulesetting",
     })
+
+
+# openIMIS front ends read integer "rights" from GET /api/core/users/current_user/; apps map
+# their permissions to those codes here (permission → codes).
+_OPENIMIS_RIGHTS: dict[str, set[int]] = defaultdict(set)
+
+
+def map_openimis_rights(mapping: dict[str, Iterable[int]]) -> None:
+    for permission, codes in mapping.items():
+        _OPENIMIS_RIGHTS[permission].update(codes)
+
+
+def openimis_rights(role: str | None) -> list[int]:
+    granted = role_permissions(role) if role else frozenset()
+    return sorted({code for perm in granted for code in _OPENIMIS_RIGHTS.get(perm, ())})

@@ -20,7 +20,13 @@ from core.calculation import builtin_rule
 from core.errors import DomainError
 from core.history import IGNORED_FIELDS, save_with_history
 from invoice.constants import EDITABLE_STATUSES
-from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoiceNumberSequence, InvoicePayment
+from invoice.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceLineItem,
+    InvoiceNumberSequence,
+    InvoicePayment,
+)
 from invoice.validation import ensure_editable
 
 # The only fields an administrator may change, and only on a draft: free text that no amount,
@@ -193,6 +199,8 @@ class InvoiceAdmin(HistoryDiffAdmin):
         # Inlines are read-only: nothing of theirs is ever written from the admin.
         if any(f.has_changed() for f in formset.forms) or formset.deleted_forms:
             raise PermissionDenied("lines, payments and events change through the services only")
+        # What formset.save() would have set; the admin's change message reads them.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request, obj):
         raise PermissionDenied("invoices are soft-deleted through the services")

@@ -7,7 +7,7 @@ class InvoiceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core.permissions import Role, grant
+        from core.permissions import Role, grant, map_openimis_rights
 
         view = {"invoice.view_invoice", "invoice.view_invoicedocument"}
         write = {
@@ -19,3 +19,14 @@ class InvoiceConfig(AppConfig):
         }
         grant((Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER), view)
         grant((Role.ADMIN, Role.ACCOUNTANT), write)
+        # openIMIS fe-invoice rights (docs/openimis-fe-compat.md §1)
+        map_openimis_rights({
+            "invoice.view_invoice": {155101, 155201, 155301},
+            "invoice.add_invoice": {155102},
+            "invoice.change_invoice": {155103},
+            "invoice.delete_invoice": {155104},
+            "invoice.add_invoicepayment": {155202},
+            "invoice.change_invoicepayment": {155203},
+            "invoice.delete_invoicepayment": {155204},
+            "invoice.add_invoiceevent": {155306},
+        })

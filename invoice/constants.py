@@ -27,6 +27,13 @@ class PaymentStatus(models.IntegerChoices):
     CANCELLED = 3, "cancelled"
 
 
+class ReconciliationStatus(models.IntegerChoices):
+    NOT_RECONCILIATED = 0, "not reconciliated"
+    RECONCILIATED = 1, "reconciliated"
+    REFUNDED = 2, "refunded"
+    CANCELLED = 3, "cancelled"
+
+
 class EventType(models.IntegerChoices):
     MESSAGE = 0, "message"
     STATUS = 1, "status"

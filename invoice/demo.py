@@ -17,7 +17,13 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import demo as core_demo
-from core.calculation import FR_VAT_5_5, FR_VAT_10, FR_VAT_20, FR_VAT_EXEMPT, CalculationRule
+from core.calculation import (
+    FR_VAT_5_5,
+    FR_VAT_10,
+    FR_VAT_20,
+    FR_VAT_EXEMPT,
+    CalculationRule,
+)
 from core.history import save_with_history
 from core.models import Organization, User
 from core.money import quantize
@@ -25,7 +31,13 @@ from invoice.constants import DocumentType, EventType, InvoiceStatus, PaymentSta
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
 from invoice.selectors import invoice_lock
 from invoice.services.events import event_message_create, event_record
-from invoice.services.invoices import invoice_cancel, invoice_create, invoice_delete, invoice_validate, today
+from invoice.services.invoices import (
+    invoice_cancel,
+    invoice_create,
+    invoice_delete,
+    invoice_validate,
+    today,
+)
 from invoice.services.lines import line_add
 from invoice.services.payments import payment_record, payment_update
 from invoice.validation import ensure_transition, status_name
@@ -228,7 +240,7 @@ def _pay_in_full(rng: random.Random, actor: User, invoice: Invoice, variant: str
 
 
 def _pay(rng: random.Random, actor: User, invoice: Invoice, amount: Decimal, *, label: str, code_ext: str = "VIR",
-         status: int = PaymentStatus.ACCEPTED, fees: Decimal = Decimal("0"), receipt: bool = True,
+         status: int = PaymentStatus.ACCEPTED, fees: Decimal = Decimal(0), receipt: bool = True,
          after: date | None = None) -> InvoicePayment:
     """A payment dated between the invoice date (or `after`, a previous payment's date) and today."""
     start = max(invoice.date_invoice, after or invoice.date_invoice)

@@ -11,7 +11,9 @@ from django.db.models import F, Q
 
 from core.ids import uuid7
 from core.models import HistoryBusinessModel, HistoryModel, Organization
-from invoice.constants import DocumentFormat, DocumentStatus, DocumentType, EventType, InvoiceStatus, PaymentStatus
+from invoice.constants import (
+    DocumentFormat, DocumentStatus, DocumentType, EventType, InvoiceStatus, PaymentStatus, ReconciliationStatus,
+)
 
 ZERO = Decimal("0")
 
@@ -119,6 +121,13 @@ class InvoicePayment(HistoryModel):
     label = models.CharField(max_length=255, blank=True, default="")
     code_rcp = models.CharField(max_length=255, blank=True, default="")
     code_receipt = models.CharField(max_length=255, blank=True, default="")
+    # openIMIS "payment invoice" fields, used by its front end's payments tab
+    code_tp = models.CharField(max_length=255, blank=True, default="")
+    payment_origin = models.CharField(max_length=255, blank=True, default="")
+    payer_ref = models.CharField(max_length=255, blank=True, default="")
+    payer_name = models.CharField(max_length=255, blank=True, default="")
+    reconciliation_status = models.IntegerField(choices=ReconciliationStatus.choices,
+                                                default=ReconciliationStatus.NOT_RECONCILIATED)
     amount_payed = money_field()
     fees = money_field()
     amount_received = money_field()

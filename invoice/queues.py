@@ -33,17 +33,27 @@ def dead_letter_queue() -> Queue:
     return Queue(dlq, Exchange(dlx, type="direct", durable=True), routing_key=dlq, durable=True)
 
 
-_declared = threading.Event()
+_declared: set[str] = set()
+_lock = threading.Lock()
 
 
 def declare_topology(connection=None, *, force: bool = False) -> None:
-    """Declare the work queue, the dead-letter exchange and the DLQ (idempotent)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER or (_declared.is_set() and not force):
+    """Declare the work queue, the dead-letter exchange and the DLQ (idempotent; once per
+    process and queue name unless forced)."""
+    queue = settings.INVOICE_DOCUMENTS_QUEUE
+    if settings.CELERY_TASK_ALWAYS_EAGER or (queue in _declared and not force):
         return
     from config.celery import app
 
-    with (connection or app.connection_for_write()) as conn:
-        channel = conn.default_channel
-        dead_letter_queue()(channel).declare()
-        work_queue()(channel).declare()
-    _declared.set()
+    with _lock:
+        if connection is not None:
+            _declare(connection.default_channel)
+        else:
+            with app.connection_for_write() as conn:
+                _declare(conn.default_channel)
+        _declared.add(queue)
+
+
+def _declare(channel) -> None:
+    dead_letter_queue()(channel).declare()
+    work_queue()(channel).declare()

@@ -7,7 +7,9 @@ from invoice.gql.mutations.create_invoice_line_item import CreateInvoiceLineItem
 from invoice.gql.mutations.create_invoice_payment import CreateInvoicePaymentMutation
 from invoice.gql.mutations.delete_invoice import DeleteInvoiceMutation
 from invoice.gql.mutations.delete_invoice_line_item import DeleteInvoiceLineItemMutation
+from invoice.gql.mutations.create_payment_with_detail_invoice import CreatePaymentWithDetailInvoiceMutation
 from invoice.gql.mutations.delete_invoice_payment import DeleteInvoicePaymentMutation
+from invoice.gql.mutations.delete_payment_invoice import DeletePaymentInvoiceMutation
 from invoice.gql.mutations.generate_invoice_document import GenerateInvoiceDocumentMutation
 from invoice.gql.mutations.update_invoice import UpdateInvoiceMutation
 from invoice.gql.mutations.update_invoice_event_message import UpdateInvoiceEventMessageMutation
@@ -36,3 +38,5 @@ class Mutation(graphene.ObjectType):
     create_invoice_event_message = CreateInvoiceEventMessageMutation.Field()
     update_invoice_event_message = UpdateInvoiceEventMessageMutation.Field()
     generate_invoice_document = GenerateInvoiceDocumentMutation.Field()
+    create_payment_with_detail_invoice = CreatePaymentWithDetailInvoiceMutation.Field()
+    delete_payment_invoice = DeletePaymentInvoiceMutation.Field()

@@ -1,10 +1,13 @@
 """Scoped reads of invoices. Every query goes through core.tenancy.scope."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
 from core.tenancy import get_scoped, scope
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
+from invoice.renderers.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot, TaxSnapshot
 
 
 def invoice_list(organization, *, include_deleted: bool = False) -> QuerySet:
@@ -65,9 +68,7 @@ def document_get(organization, pk, *, field: str = "id"):
                       what="invoice document", field=field)
 
 
-def _party(obj) -> "PartySnapshot":
-    from invoice.renderers.snapshot import PartySnapshot
-
+def _party(obj) -> PartySnapshot:
     if obj is None:
         return PartySnapshot(name="")
     names = [f.name for f in PartySnapshot.__dataclass_fields__.values()]
@@ -77,12 +78,9 @@ def _party(obj) -> "PartySnapshot":
     return PartySnapshot(**values)
 
 
-def document_snapshot(invoice_id) -> "InvoiceSnapshot":
+def document_snapshot(invoice_id) -> InvoiceSnapshot:
     """Everything a renderer needs, read once: invoice, seller, buyer, lines, VAT breakdown."""
-    from decimal import Decimal
-
     from core.calculation import get_rules
-    from invoice.renderers.snapshot import InvoiceSnapshot, LineSnapshot, TaxSnapshot
 
     invoice = (Invoice.objects.select_related("organization", "related_invoice", "thirdparty_type")
                .prefetch_related(Prefetch("line_items", queryset=InvoiceLineItem.objects.filter(is_deleted=False)

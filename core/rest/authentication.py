@@ -7,7 +7,11 @@ class JWTAuthentication(BaseAuthentication):
     """REST uses the same JWT as GraphQL (core.auth)."""
 
     def authenticate(self, request):
-        token = token_from_request(request._request)
+        # The Django middleware (core.middleware) already resolved header and cookie tokens.
+        django_request = request._request
+        if getattr(django_request, "user", None) is not None and django_request.user.is_authenticated:
+            return django_request.user, None
+        token = token_from_request(django_request)
         if not token:
             return None
         user, error = user_from_token(token)

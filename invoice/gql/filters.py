@@ -3,6 +3,8 @@ Status-like values may arrive as quoted strings ("1") and amounts as bare number
 from __future__ import annotations
 
 import django_filters
+import graphene
+from graphene_django.filter.filters import TypedFilter
 
 from core.gql.fields import UUIDOrGlobalIDFilter
 from core.gql.scalars import DecimalLiteralFilter
@@ -81,11 +83,13 @@ class InvoicePaymentFilter(with_decimal_filters("amount_payed", "fees", "amount_
     id = UUIDOrGlobalIDFilter(field_name="id")
     invoice__id = UUIDOrGlobalIDFilter(field_name="invoice_id")
     status = django_filters.CharFilter(field_name="status")
+    reconciliation_status = django_filters.CharFilter(field_name="reconciliation_status")
 
     class Meta:
         model = InvoicePayment
         fields = {
-            "code_ext": TEXT, "label": TEXT, "code_rcp": TEXT, "code_receipt": TEXT, "date_payment": RANGE, **AUDIT,
+            "code_ext": TEXT, "label": TEXT, "code_rcp": TEXT, "code_tp": TEXT, "code_receipt": TEXT,
+            "payment_origin": TEXT, "payer_ref": TEXT, "payer_name": TEXT, "date_payment": RANGE, **AUDIT,
         }
 
 
@@ -98,3 +102,27 @@ class InvoiceEventFilter(django_filters.FilterSet):
     class Meta:
         model = InvoiceEvent
         fields = {"message": TEXT, **AUDIT}
+
+
+class UUIDListFilter(TypedFilter):
+    """`subjectIds: ["<uuid>", …]`: raw UUIDs or global ids."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("input_type", graphene.List(graphene.String))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        from core.gql.fields import parse_uuid_or_global_id
+
+        return qs.filter(**{f"{self.field_name}__in": [parse_uuid_or_global_id(v) for v in value]})
+
+
+class PaymentInvoiceFilter(InvoicePaymentFilter):
+    """openIMIS `paymentInvoice`: the payments of the invoices named by `subjectIds`."""
+
+    subject_ids = UUIDListFilter(field_name="invoice_id")
+
+    class Meta(InvoicePaymentFilter.Meta):
+        pass

@@ -5,7 +5,9 @@ from core.gql.fields import TenantConnectionField, parse_uuid_or_global_id
 from core.gql.types import HistoryVersionGQLType
 from core.history import history_versions
 from invoice.gql.documents import InvoiceDocumentGQLType
-from invoice.gql.types import InvoiceEventGQLType, InvoiceGQLType, InvoiceLineItemGQLType, InvoicePaymentGQLType
+from invoice.gql.types import (
+    InvoiceEventGQLType, InvoiceGQLType, InvoiceLineItemGQLType, InvoicePaymentGQLType, PaymentInvoiceGQLType,
+)
 from invoice.selectors import invoice_get
 
 
@@ -15,6 +17,7 @@ class Query(graphene.ObjectType):
     invoice_payment = TenantConnectionField(InvoicePaymentGQLType)
     invoice_event = TenantConnectionField(InvoiceEventGQLType)
     invoice_document = TenantConnectionField(InvoiceDocumentGQLType)
+    payment_invoice = TenantConnectionField(PaymentInvoiceGQLType)
     invoice_history = graphene.List(
         graphene.NonNull(HistoryVersionGQLType), id=graphene.String(required=True), required=True,
         description="Every version of an invoice: number, who, when, reason, changed fields (old → new)",

@@ -7,12 +7,15 @@ import json
 import graphene
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Prefetch
+from graphene_django import bypass_get_queryset
 
 from core import pickers
 from core.gql.fields import selected_node_fields
 from core.gql.queries import PickerOptionGQLType
 from core.gql.types import TenantObjectType
-from invoice.gql.filters import InvoiceEventFilter, InvoiceFilter, InvoiceLineItemFilter, InvoicePaymentFilter
+from invoice.gql.filters import (
+    InvoiceEventFilter, InvoiceFilter, InvoiceLineItemFilter, InvoicePaymentFilter, PaymentInvoiceFilter,
+)
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
 
 AUDIT_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "version")
@@ -39,6 +42,14 @@ def _type_name(content_type) -> str | None:
         return None
     picker = pickers.type_for_model(content_type.model_class())
     return picker.code if picker else content_type.model
+
+
+@bypass_get_queryset
+def _parent_invoice(root, info):
+    """The invoice a row belongs to, read from select_related. graphene-django would otherwise load
+    it again through InvoiceGQLType.get_queryset, one query per row; the row is already scoped to
+    the caller's organisation, and so is its invoice."""
+    return root.invoice
 
 
 def _generic_prefetch(field: str) -> GenericPrefetch:
@@ -68,6 +79,8 @@ class InvoiceLineItemGQLType(TenantObjectType):
             "unit_price", "discount", "deduction", "tax_rate", "tax_analysis", "amount_net", "amount_total",
         )
 
+    resolve_invoice = staticmethod(_parent_invoice)
+
     def resolve_line(self, info):
         return _summary_json(self.line)
 
@@ -91,23 +104,42 @@ class InvoiceLineItemGQLType(TenantObjectType):
         return qs.select_related("invoice", "line_type").prefetch_related(_generic_prefetch("line"))
 
 
+PAYMENT_FIELDS = AUDIT_FIELDS + (
+    "invoice", "status", "reconciliation_status", "code_ext", "label", "code_rcp", "code_tp", "code_receipt",
+    "amount_payed", "fees", "amount_received", "date_payment", "payment_origin", "payer_ref", "payer_name",
+)
+PAYMENT_ORDERABLE = ("status", "reconciliation_status", "code_ext", "label", "code_rcp", "code_tp", "code_receipt",
+                     "amount_payed", "fees", "amount_received", "date_payment", "payment_origin", "payer_ref",
+                     "date_created")
+
+
 class InvoicePaymentGQLType(TenantObjectType):
-    orderable_fields = ("status", "code_ext", "label", "code_rcp", "code_receipt", "amount_payed", "fees",
-                        "amount_received", "date_payment", "date_created")
+    orderable_fields = PAYMENT_ORDERABLE
 
     class Meta:
         model = InvoicePayment
         permissions = ("invoice.view_invoice",)
         interfaces = (graphene.relay.Node,)
         filterset_class = InvoicePaymentFilter
-        fields = AUDIT_FIELDS + (
-            "invoice", "status", "code_ext", "label", "code_rcp", "code_receipt", "amount_payed", "fees",
-            "amount_received", "date_payment",
-        )
+        fields = PAYMENT_FIELDS
+
+    resolve_invoice = staticmethod(_parent_invoice)
 
     @classmethod
     def optimize_queryset(cls, qs, info):
         return qs.select_related("invoice")
+
+
+class PaymentInvoiceGQLType(InvoicePaymentGQLType):
+    """openIMIS's "payment invoice" (its front end's payments tab) over the same payments."""
+
+    class Meta:
+        model = InvoicePayment
+        permissions = ("invoice.view_invoice",)
+        interfaces = (graphene.relay.Node,)
+        filterset_class = PaymentInvoiceFilter
+        fields = PAYMENT_FIELDS
+        skip_registry = True
 
 
 class InvoiceEventGQLType(TenantObjectType):
@@ -122,6 +154,8 @@ class InvoiceEventGQLType(TenantObjectType):
         interfaces = (graphene.relay.Node,)
         filterset_class = InvoiceEventFilter
         fields = AUDIT_FIELDS + ("invoice", "event_type", "message", "user")
+
+    resolve_invoice = staticmethod(_parent_invoice)
 
     def resolve_user_name(self, info):
         return None if self.user is None else self.user.username
@@ -152,7 +186,8 @@ class InvoiceGQLType(TenantObjectType):
 
     orderable_fields = ("code", "code_tp", "code_ext", "date_due", "date_invoice", "date_valid_from",
                         "date_valid_to", "date_payed", "amount_discount", "amount_net", "amount_total",
-                        "amount_payed", "status", "currency_code", "date_created", "date_updated")
+                        "amount_payed", "status", "currency_code", "date_created", "date_updated", "subject_type",
+                        "thirdparty_type")
 
     class Meta:
         model = Invoice
@@ -165,6 +200,11 @@ class InvoiceGQLType(TenantObjectType):
             "amount_net", "tax_analysis", "amount_total", "amount_payed", "status", "currency_code",
             "currency_tp_code", "note", "terms", "payment_reference",
         )
+
+    @bypass_get_queryset
+    def resolve_related_invoice(self, info):
+        """The credit note's invoice (same organisation), from select_related."""
+        return self.related_invoice
 
     def resolve_subject(self, info):
         return _summary_json(self.subject)
@@ -215,8 +255,10 @@ class InvoiceGQLType(TenantObjectType):
         if selected & {"thirdparty", "thirdpartyOption"}:
             prefetches.append(_generic_prefetch("thirdparty"))
         if "lineItems" in selected:
+            # `line` (the billed object, generic) of every line in one query per line type.
             prefetches.append(Prefetch("line_items", queryset=InvoiceLineItem.objects.filter(is_deleted=False)
-                                       .select_related("line_type").order_by("date_created", "id")))
+                                       .select_related("line_type").prefetch_related(_generic_prefetch("line"))
+                                       .order_by("date_created", "id")))
         if "payments" in selected:
             prefetches.append(Prefetch("payments", queryset=InvoicePayment.objects.filter(is_deleted=False)))
         if "events" in selected:

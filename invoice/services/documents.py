@@ -18,7 +18,7 @@ from invoice import storage
 from invoice.constants import DocumentFormat, DocumentStatus, EventType, InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceDocument
-from invoice.renderers import RenderError, render
+from invoice.renderers import render
 from invoice.selectors import document_snapshot
 from invoice.services.events import event_record
 
@@ -96,11 +96,12 @@ def document_request(*, actor, organization, invoice: Invoice, fmt: str, operato
 
 
 def enqueue(document_id) -> None:
-    from invoice.queues import declare_topology
+    from invoice.queues import declare_topology, work_queue
     from invoice.tasks import generate_document
 
     declare_topology()
-    generate_document.delay(str(document_id))
+    # The Queue object (not its name) carries the dead-letter arguments to the publisher.
+    generate_document.apply_async(args=[str(document_id)], queue=work_queue())
 
 
 def document_generate(document_id) -> InvoiceDocument:

@@ -130,7 +130,9 @@ def invoice_update(*, actor, invoice: Invoice, changes: dict, version: int | Non
 
 
 def _recompute_and_save_lines(invoice: Invoice, *, actor, reason: str) -> None:
-    amounts = lambda line: (line.amount_net, line.amount_total, line.tax_analysis)  # noqa: E731
+    def amounts(line: InvoiceLineItem) -> tuple:
+        return line.amount_net, line.amount_total, line.tax_analysis
+
     before = {line.pk: amounts(line) for line in active_lines(invoice)}
     for line in recompute_invoice(invoice):
         if amounts(line) != before[line.pk]:
@@ -252,7 +254,7 @@ def sync_payment_status(*, actor, invoice: Invoice) -> Invoice:
     """After a payment change: amount_payed = Σ accepted payments; PAID when they cover the
     total, back to VALIDATED (or UNPAID when overdue) when they no longer do."""
     paid = quantize(accepted_payments(invoice).aggregate(total=Sum("amount_payed"))["total"] or ZERO, invoice.currency_code)
-    old_status = invoice.status
+    old_status, previous_paid = invoice.status, invoice.amount_payed
     invoice.amount_payed = paid
     covered = paid >= invoice.amount_total
     if covered and invoice.status != InvoiceStatus.PAID and invoice.status in (
@@ -265,6 +267,8 @@ def sync_payment_status(*, actor, invoice: Invoice) -> Invoice:
         overdue = invoice.date_due is not None and invoice.date_due < today()
         invoice.status = ensure_transition(invoice, "unpay_overdue" if overdue else "unpay")
         invoice.date_payed = None
+    if (invoice.amount_payed, invoice.status) == (previous_paid, old_status):
+        return invoice  # e.g. a rejected payment: nothing to record on the invoice
     save_with_history(invoice, actor=actor, reason="payment_sync")
     if invoice.status != old_status:
         _status_event(invoice, old_status, actor, f"paid {paid} of {invoice.amount_total}")

@@ -8,7 +8,7 @@ from core.error_codes import CoreErrorCode
 from core.errors import DomainError, ErrorCollector
 from core.history import ensure_version, save_with_history
 from core.validation import ensure_max_length
-from invoice.constants import EventType, PaymentStatus
+from invoice.constants import EventType, PaymentStatus, ReconciliationStatus
 from invoice.models import Invoice, InvoicePayment
 from invoice.selectors import invoice_lock
 from invoice.services.events import event_record
@@ -16,9 +16,11 @@ from invoice.services.invoices import sync_payment_status, today
 from invoice.validation import ensure_payable, ensure_payment_amounts
 
 TEXT_FIELDS = {"code_ext": ("codeExt", 255), "label": ("label", 255), "code_rcp": ("codeRcp", 255),
-               "code_receipt": ("codeReceipt", 255)}
+               "code_receipt": ("codeReceipt", 255), "code_tp": ("codeTp", 255),
+               "payment_origin": ("paymentOrigin", 255), "payer_ref": ("payerRef", 255),
+               "payer_name": ("payerName", 255)}
 AMOUNTS = ("amount_payed", "fees", "amount_received")
-EDITABLE = set(TEXT_FIELDS) | set(AMOUNTS) | {"status", "date_payment", "json_ext"}
+EDITABLE = set(TEXT_FIELDS) | set(AMOUNTS) | {"status", "reconciliation_status", "date_payment", "json_ext"}
 
 
 def _apply(payment: InvoicePayment, changes: dict) -> None:
@@ -32,13 +34,20 @@ def _apply(payment: InvoicePayment, changes: dict) -> None:
         check.errors.append(DomainError(
             CoreErrorCode.INVALID, f"payment status must be one of {PaymentStatus.values}, got {changes['status']!r}", "status"
         ))
+    if "reconciliation_status" in changes and changes["reconciliation_status"] is not None \
+            and changes["reconciliation_status"] not in ReconciliationStatus.values:
+        check.errors.append(DomainError(
+            CoreErrorCode.INVALID,
+            f"reconciliation status must be one of {ReconciliationStatus.values}, got {changes['reconciliation_status']!r}",
+            "reconciliationStatus",
+        ))
     check.raise_if_any()
     for name, value in amounts.items():
         setattr(payment, name, value)
     for name in TEXT_FIELDS:
         if name in changes:
             setattr(payment, name, (changes[name] or "").strip())
-    for name in ("status", "date_payment", "json_ext"):
+    for name in ("status", "reconciliation_status", "date_payment", "json_ext"):
         if name in changes and (changes[name] is not None or name == "json_ext"):
             setattr(payment, name, changes[name])
 
