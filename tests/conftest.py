@@ -12,6 +12,12 @@ import pytest
 
 pytest_plugins = ["tests.helpers.fixtures"]
 
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs ~0.2 s per user created; tests need no hashing strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 _UNREACHABLE: list[str] = []
 
 
@@ -39,6 +45,7 @@ def _service_problems() -> list[str]:
     return problems
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` deselection: only integration tests that will run count
 def pytest_collection_modifyitems(config, items):
     integration = [item for item in items if item.get_closest_marker("integration")]
     if not integration:
