@@ -1,24 +1,9 @@
-import graphene
-
 from core.gql.mutations import BaseMutation
-from invoice.gql.mutations import for_each_uuid
-from invoice.selectors import payment_get
-from invoice.services.payments import payment_delete
+from invoice.gql.mutations.delete_invoice_payment import DeletePayments
 
 
-class DeletePaymentInvoiceMutation(BaseMutation):
-    """openIMIS front end's payment deletion (payments tab); same as deleteInvoicePayment."""
-
-    class Input:
-        uuids = graphene.List(graphene.String, required=True)
+class DeletePaymentInvoiceMutation(DeletePayments, BaseMutation):
+    """openIMIS front end's payment deletion (payments tab): the same as deleteInvoicePayment."""
 
     class Meta:
         permissions = ("invoice.delete_invoicepayment",)
-
-    @classmethod
-    def perform(cls, *, tenant, data):
-        removed = for_each_uuid(
-            data["uuids"],
-            lambda pk, field: payment_delete(actor=tenant.user, payment=payment_get(tenant.organization, pk, field=field)),
-        )
-        return {"internal_id": removed[0].id if len(removed) == 1 else None}
