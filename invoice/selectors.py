@@ -25,11 +25,13 @@ def invoice_lock(pk) -> Invoice:
 
 
 def line_get(organization, pk, *, field: str = "id") -> InvoiceLineItem:
-    return get_scoped(InvoiceLineItem.objects.select_related("invoice"), organization, pk, what="invoice line", field=field)
+    return get_scoped(InvoiceLineItem.objects.filter(is_deleted=False).select_related("invoice"), organization, pk,
+                      what="invoice line", field=field)
 
 
 def payment_get(organization, pk, *, field: str = "id") -> InvoicePayment:
-    return get_scoped(InvoicePayment.objects.select_related("invoice"), organization, pk, what="payment", field=field)
+    return get_scoped(InvoicePayment.objects.filter(is_deleted=False).select_related("invoice"), organization, pk,
+                      what="payment", field=field)
 
 
 def event_get(organization, pk, *, field: str = "id") -> InvoiceEvent:

@@ -6,7 +6,7 @@ import django_filters
 import graphene
 from graphene_django.filter.filters import TypedFilter
 
-from core.gql.fields import UUIDOrGlobalIDFilter
+from core.gql.fields import IntegerCodeFilter, UUIDOrGlobalIDFilter
 from core.gql.scalars import DecimalLiteralFilter
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
 
@@ -44,7 +44,7 @@ class ContentTypeNameFilter(django_filters.CharFilter):
 
 class InvoiceFilter(with_decimal_filters("amount_discount", "amount_net", "amount_total", "amount_payed")):
     id = UUIDOrGlobalIDFilter(field_name="id")
-    status = django_filters.CharFilter(field_name="status")
+    status = IntegerCodeFilter(field_name="status")
     document_type = django_filters.CharFilter(field_name="document_type")
     subject_type = ContentTypeNameFilter(field_name="subject_type")
     thirdparty_type = ContentTypeNameFilter(field_name="thirdparty_type")
@@ -82,8 +82,8 @@ class InvoiceLineItemFilter(
 class InvoicePaymentFilter(with_decimal_filters("amount_payed", "fees", "amount_received")):
     id = UUIDOrGlobalIDFilter(field_name="id")
     invoice__id = UUIDOrGlobalIDFilter(field_name="invoice_id")
-    status = django_filters.CharFilter(field_name="status")
-    reconciliation_status = django_filters.CharFilter(field_name="reconciliation_status")
+    status = IntegerCodeFilter(field_name="status")
+    reconciliation_status = IntegerCodeFilter(field_name="reconciliation_status")
 
     class Meta:
         model = InvoicePayment
@@ -96,7 +96,7 @@ class InvoicePaymentFilter(with_decimal_filters("amount_payed", "fees", "amount_
 class InvoiceEventFilter(django_filters.FilterSet):
     id = UUIDOrGlobalIDFilter(field_name="id")
     invoice__id = UUIDOrGlobalIDFilter(field_name="invoice_id")
-    event_type = django_filters.CharFilter(field_name="event_type")
+    event_type = IntegerCodeFilter(field_name="event_type")
     user__username = django_filters.CharFilter(field_name="user__username", lookup_expr="icontains")
 
     class Meta:

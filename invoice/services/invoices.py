@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from core import pickers
@@ -253,10 +253,11 @@ def invoice_delete(*, actor, invoice: Invoice, version: int | None = None) -> In
 def sync_payment_status(*, actor, invoice: Invoice) -> Invoice:
     """After a payment change: amount_payed = Σ accepted payments; PAID when they cover the
     total, back to VALIDATED (or UNPAID when overdue) when they no longer do."""
-    paid = quantize(accepted_payments(invoice).aggregate(total=Sum("amount_payed"))["total"] or ZERO, invoice.currency_code)
+    totals = accepted_payments(invoice).aggregate(total=Sum("amount_payed"), count=Count("id"))
+    paid = quantize(totals["total"] or ZERO, invoice.currency_code)
     old_status, previous_paid = invoice.status, invoice.amount_payed
     invoice.amount_payed = paid
-    covered = paid >= invoice.amount_total
+    covered = totals["count"] > 0 and paid >= invoice.amount_total  # a 0 total needs an accepted payment
     if covered and invoice.status != InvoiceStatus.PAID and invoice.status in (
         InvoiceStatus.VALIDATED, InvoiceStatus.UNPAID, InvoiceStatus.SUSPENDED
     ):
