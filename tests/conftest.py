@@ -18,6 +18,7 @@ def _fast_password_hashing(settings):
     """PBKDF2 costs ~0.2 s per user created; tests need no hashing strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 _UNREACHABLE: list[str] = []
 
 
