@@ -10,7 +10,7 @@ import django_filters
 import graphene
 from django.core.exceptions import ValidationError
 from graphene.types.argument import to_arguments
-from graphene.utils.str_converters import to_snake_case
+from graphene.utils.str_converters import to_camel_case, to_snake_case
 from graphene_django.filter import DjangoFilterConnectionField
 
 from core.error_codes import CoreErrorCode
@@ -31,6 +31,13 @@ class TenantConnectionField(DjangoFilterConnectionField):
         self.args = {**(self._base_args or {}), **to_arguments(extra)}
 
     @classmethod
+    def connection_resolver(cls, resolver, connection, default_manager, queryset_resolver, max_limit,
+                            enforce_first_or_last, root, info, **args):
+        _check_paging(args, max_limit)
+        return super().connection_resolver(resolver, connection, default_manager, queryset_resolver, max_limit,
+                                           enforce_first_or_last, root, info, **args)
+
+    @classmethod
     def resolve_queryset(cls, connection, iterable, info, args, filtering_args, filterset_class):
         node = connection._meta.node
         try:
@@ -46,6 +53,19 @@ class TenantConnectionField(DjangoFilterConnectionField):
         qs = qs.order_by(*_ordering(node, args.get("order_by")))
         optimize = getattr(node, "optimize_queryset", None)
         return optimize(qs, info) if optimize else qs
+
+
+def _check_paging(args: dict, max_limit: int | None) -> None:
+    """Paging arguments graphene-django would refuse with an AssertionError (an INTERNAL_ERROR for
+    the client) are reported as INVALID, naming the argument."""
+    for name in ("first", "last", "offset"):
+        value = args.get(name)
+        if value is not None and value < 0:
+            raise DomainError(CoreErrorCode.INVALID, f"{name} must be ≥ 0, got {value}", name)
+        if name != "offset" and max_limit and value is not None and value > max_limit:
+            raise DomainError(CoreErrorCode.INVALID, f"{name} must be ≤ {max_limit}, got {value}", name)
+    if args.get("offset") is not None and args.get("before") is not None:
+        raise DomainError(CoreErrorCode.INVALID, "offset and before cannot be used together", "offset")
 
 
 def _internal_ids(client_mutation_id: str, info) -> list:
@@ -102,7 +122,32 @@ class UUIDOrGlobalIDFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if value in (None, ""):
             return qs
-        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": parse_uuid_or_global_id(value)})
+        try:
+            key = parse_uuid_or_global_id(value)
+        except DomainError as exc:
+            raise DomainError(exc.code, exc.message, _argument_name(self)) from None
+        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": key})
+
+
+def _argument_name(filter_: django_filters.Filter) -> str:
+    """The GraphQL argument of a filter (`invoice_Id` for the filter `invoice__id`)."""
+    name = next((name for name, other in filter_.parent.filters.items() if other is filter_), filter_.field_name)
+    return to_camel_case(name)
+
+
+class IntegerCodeFilter(django_filters.CharFilter):
+    """An integer code (status, event type) as openIMIS clients send it: quoted (`status: "1"`).
+    Anything but an integer is a clear INVALID error, never a database error."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        try:
+            code = int(str(value).strip())
+        except ValueError:
+            name = _argument_name(self)
+            raise DomainError(CoreErrorCode.INVALID, f"{name} must be an integer code, got {value!r}", name) from None
+        return super().filter(qs, code)
 
 
 def selected_node_fields(info) -> set[str]:

@@ -1,0 +1,66 @@
+"""deleteInvoicePayment: soft-deletes payments (all or none) and re-derives the invoice's status;
+payments of cancelled invoices and of other organisations are refused, naming `uuids.<n>`."""
+from __future__ import annotations
+
+from core.models import MutationLog
+from invoice.constants import InvoiceStatus
+from invoice.models import Invoice, InvoicePayment
+from tests.helpers.graphql import assert_mutation_errors, assert_mutation_ok, post
+from tests.invoice.gql.helpers import assert_num_queries, mutation_log
+from tests.invoice.helpers import nothing_written
+
+DELETE_PAYMENT = """
+mutation($input: DeleteInvoicePaymentMutationInput!) {
+  deleteInvoicePayment(input: $input) { clientMutationId internalId errors { field code message } }
+}"""
+
+
+def test_deleting_the_payment_of_a_paid_invoice_reopens_it(user_a, paid_invoice, full_payment):
+    # when
+    result = post(DELETE_PAYMENT, {"input": {"clientMutationId": "del-pay-1", "uuids": [str(full_payment.id)]}},
+                  user=user_a)
+
+    # then
+    payload = assert_mutation_ok(result, "deleteInvoicePayment")
+    assert payload == {"clientMutationId": "del-pay-1", "internalId": str(full_payment.id), "errors": []}
+    invoice = Invoice.objects.get(pk=paid_invoice.pk)
+    assert (invoice.status, str(invoice.amount_payed), invoice.date_payed) == (InvoiceStatus.VALIDATED, "0.00", None)
+    assert InvoicePayment.objects.get(pk=full_payment.pk).is_deleted is True
+    assert (mutation_log("del-pay-1").status, mutation_log("del-pay-1").json_ext) == (
+        MutationLog.Status.SUCCESS, {"internal_id": str(full_payment.id)},
+    )
+
+
+def test_delete_payment_of_a_cancelled_invoice_is_not_payable(user_a, rejected_payment_of_cancelled):
+    # when
+    with nothing_written():
+        result = post(DELETE_PAYMENT, {"input": {"uuids": [str(rejected_payment_of_cancelled.id)]}}, user=user_a)
+
+    # then
+    assert_mutation_errors(result, "deleteInvoicePayment", [("uuids.0", "NOT_PAYABLE")])
+
+
+def test_delete_payment_of_another_organisation_is_not_found(user_b, partial_payment):
+    # when
+    with nothing_written():
+        result = post(DELETE_PAYMENT, {"input": {"uuids": [str(partial_payment.id)]}}, user=user_b)
+
+    # then
+    assert_mutation_errors(result, "deleteInvoicePayment", [("uuids.0", "NOT_FOUND")])
+
+
+def test_delete_payments_is_all_or_nothing(user_a, partial_payment):
+    # when
+    with nothing_written():
+        result = post(DELETE_PAYMENT, {"input": {"uuids": [str(partial_payment.id), "0190f0a4-0000-7000-8000-000000000000"]}},
+                      user=user_a)
+
+    # then
+    assert_mutation_errors(result, "deleteInvoicePayment", [("uuids.1", "NOT_FOUND")])
+
+
+def test_delete_invoice_payment_query_count(user_a, partial_payment):
+    # when / then
+    with assert_num_queries(18):
+        result = post(DELETE_PAYMENT, {"input": {"uuids": [str(partial_payment.id)]}}, user=user_a)
+    assert_mutation_ok(result, "deleteInvoicePayment")
