@@ -1,0 +1,158 @@
+"""The document pipeline on the real services: a Celery worker process on RabbitMQ, S3 served by
+moto in server mode, PostgreSQL. Request → pending → created with the right bytes; S3 down →
+3 retries → DLQ → failed; worker SIGKILLed mid-task → redelivered, one file, created once."""
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from core import metrics
+from invoice.constants import DocumentStatus, EventType
+from invoice.models import InvoiceDocument, InvoiceEvent
+from invoice.services import documents
+from invoice.services.invoices import invoice_create, invoice_validate
+from invoice.services.lines import line_add
+from tests.helpers import pipeline
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    from moto.server import ThreadedMotoServer
+
+    port = pipeline.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server, settings):
+    name = f"it-{uuid.uuid4().hex[:12]}"
+    pipeline.s3_client(s3_server).create_bucket(Bucket=name)
+    settings.STORAGE_BACKEND = "s3"
+    settings.STORAGES = pipeline.storages_for(s3_server, name)
+    return name
+
+
+@pytest.fixture
+def queue(settings):
+    assert connection.vendor == "postgresql"
+    assert not settings.CELERY_TASK_ALWAYS_EAGER, "integration tests need CELERY_BROKER_URL (RabbitMQ)"
+    name = f"it_documents_{uuid.uuid4().hex[:10]}"
+    settings.INVOICE_DOCUMENTS_QUEUE = name
+    yield name
+    pipeline.delete_queues(name)
+
+
+@pytest.fixture
+def workers(tmp_path):
+    started: list[pipeline.Worker] = []
+
+    def start(queue: str, **env) -> pipeline.Worker:
+        worker = pipeline.Worker(queue, env, tmp_path / f"worker-{len(started)}.log").start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def s3_env(endpoint: str, bucket: str) -> dict:
+    return {"STORAGE_BACKEND": "s3", "S3_ENDPOINT_URL": endpoint, "S3_BUCKET": bucket, "S3_REGION": pipeline.S3_REGION,
+            **pipeline.S3_KEYS}
+
+
+@pytest.fixture
+def issued_invoice(org_a, user_a):
+    invoice = invoice_create(actor=user_a, organization=org_a, data={"note": "Pompes funèbres Léa Çelik"})
+    for index in range(3):
+        line_add(actor=user_a, invoice=invoice, data={"description": f"Avis de décès n°{index}",
+                                                      "quantity": Decimal("1"), "unit_price": Decimal("89.00")})
+    return invoice_validate(actor=user_a, invoice=invoice)
+
+
+def reload(document) -> InvoiceDocument:
+    return InvoiceDocument.objects.get(pk=document.pk)
+
+
+def test_request_is_generated_by_a_real_worker_into_s3(s3_server, bucket, queue, workers, issued_invoice, user_a, org_a):
+    # given
+    workers(queue, **s3_env(s3_server, bucket))
+    # when
+    document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
+    # then
+    assert document.status == DocumentStatus.PENDING and document.url is None
+    done = pipeline.wait_for(lambda: reload(document).status == DocumentStatus.CREATED and reload(document),
+                             what="the document to be created")
+    stored = pipeline.s3_client(s3_server).get_object(Bucket=bucket, Key=done.storage_key)
+    content = stored["Body"].read()
+    assert hashlib.sha256(content).hexdigest() == done.checksum
+    assert stored["Metadata"]["sha256"] == done.checksum
+    assert stored["ContentType"] == "application/json"
+    assert done.size == len(content) and done.attempts == 1
+    assert done.storage_key == f"org/{org_a.pk}/invoices/{issued_invoice.date_invoice.year}/{issued_invoice.code}.json"
+    assert done.url == f"s3://{bucket}/{done.storage_key}"
+    # and the short-lived download URL serves the same bytes
+    from invoice.services.downloads import download_url
+
+    with urllib.request.urlopen(download_url(done)) as response:
+        assert response.read() == content
+
+
+def test_storage_down_retries_three_times_then_dead_letters_and_fails(queue, workers, issued_invoice, user_a, org_a, bucket):
+    # given: S3 unreachable, DLQ left to the monitor so its depth can be checked
+    closed_port = pipeline.free_port()
+    workers(queue, **s3_env(f"http://127.0.0.1:{closed_port}", bucket), INVOICE_DOCUMENT_RETRY_BACKOFF="0.1",
+            INVOICE_DLQ_IN_WORKER="0")
+    # when
+    document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
+    # then: 1 run + 3 retries, then one message in the DLQ
+    pipeline.wait_for(lambda: pipeline.queue_depth(f"{queue}.dlq") == 1, what="the message to reach the DLQ")
+    row = reload(document)
+    assert row.status == DocumentStatus.PENDING
+    assert row.attempts == 4
+    assert row.error_code == "STORAGE_UNAVAILABLE"
+    assert pipeline.queue_depth(queue) == 0
+    # when: the DLQ monitor drains it
+    result = pipeline.run_manage(["dlq_monitor", "--drain", "--timeout", "2"], {"INVOICE_DOCUMENTS_QUEUE": queue})
+    # then
+    assert result.returncode == 0, result.stderr
+    row = reload(document)
+    assert row.status == DocumentStatus.FAILED
+    assert row.error_code == "STORAGE_UNAVAILABLE" and "while storing" in row.error_message
+    warning = InvoiceEvent.objects.get(invoice=issued_invoice, event_type=EventType.WARNING)
+    assert "after 4 attempt(s)" in warning.message
+    assert "ALERT" in result.stderr and str(document.pk) in result.stderr
+    assert metrics.value("molink_invoice_documents_failed_total", {"format": "json", "source": "dlq"}) == 1
+    assert pipeline.queue_depth(f"{queue}.dlq") == 0
+
+
+def test_worker_killed_mid_task_redelivers_and_creates_once(s3_server, bucket, queue, workers, issued_invoice, user_a, org_a):
+    # given: a worker whose S3 hangs, so the task is stuck mid-way (after its run was counted)
+    hole = pipeline.BlackHole()
+    try:
+        stuck = workers(queue, **s3_env(f"http://127.0.0.1:{hole.port}", bucket))
+        document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
+        pipeline.wait_for(lambda: reload(document).attempts == 1 and hole.clients, what="the task to be mid-way")
+        # when
+        stuck.kill()
+    finally:
+        hole.close()
+    workers(queue, **s3_env(s3_server, bucket))
+    # then: redelivered, created once, one object
+    done = pipeline.wait_for(lambda: reload(document).status == DocumentStatus.CREATED and reload(document),
+                             what="the redelivered document to be created")
+    assert done.attempts == 2
+    listing = pipeline.s3_client(s3_server).list_objects_v2(Bucket=bucket, Prefix=f"org/{org_a.pk}/")
+    assert [obj["Key"] for obj in listing.get("Contents", [])] == [done.storage_key]
+    assert InvoiceDocument.objects.filter(invoice=issued_invoice).count() == 1
+    assert metrics.value("molink_invoice_documents_created_total", {"format": "json"}) == 1
