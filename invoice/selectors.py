@@ -117,6 +117,7 @@ def document_snapshot(invoice_id) -> InvoiceSnapshot:
     return InvoiceSnapshot(
         id=str(invoice.id), number=invoice.code, document_type=invoice.document_type,
         related_number=invoice.related_invoice.code if invoice.related_invoice else "",
+        related_date=invoice.related_invoice.date_invoice if invoice.related_invoice else None,
         status=invoice.get_status_display(), date_invoice=invoice.date_invoice, date_due=invoice.date_due,
         period_start=invoice.date_valid_from, period_end=invoice.date_valid_to, currency=invoice.currency_code,
         seller=_party(organization), buyer=_party(invoice.thirdparty), lines=tuple(snapshot_lines), taxes=tuple(taxes),

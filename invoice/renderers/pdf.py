@@ -148,16 +148,16 @@ def _line(line: LineSnapshot, currency: str) -> dict:
 def _exemption_mentions(snapshot: InvoiceSnapshot) -> list[str]:
     reasons = []
     for tax in snapshot.taxes:
-        if tax.vat_category in ("E", "AE", "O", "K", "G", "Z") and tax.exemption_reason:
-            if tax.exemption_reason not in reasons:
-                reasons.append(tax.exemption_reason)
+        exempt = tax.vat_category in ("E", "AE", "O", "K", "G", "Z")
+        if exempt and tax.exemption_reason and tax.exemption_reason not in reasons:
+            reasons.append(tax.exemption_reason)
     return reasons
 
 
 def build_context(snapshot: InvoiceSnapshot) -> dict:
     """Everything the template shows, already formatted (the template only lays it out)."""
     currency = snapshot.currency or "EUR"
-    money = lambda value: format_money(value, currency)  # noqa: E731
+    money = lambda value: format_money(value, currency)
     is_credit_note = snapshot.document_type == "CREDIT_NOTE"
     seller = _party(snapshot.seller)
     title = "Avoir" if is_credit_note else "Facture"

