@@ -60,6 +60,8 @@ class Invoice(HistoryBusinessModel):
                        ("cancel_invoice", "Can cancel an invoice by a credit note")]
         indexes = [
             models.Index(fields=["organization", "status", "-date_created"], name="inv_org_status_idx"),
+            # Live invoices of an organisation: the list page's count(*) and default ordering.
+            models.Index(fields=["organization", "-date_created"], condition=Q(is_deleted=False), name="inv_org_live_idx"),
             models.Index(fields=["organization", "-date_invoice"], name="inv_org_date_idx"),
             models.Index(fields=["organization", "subject_type", "subject_id"], name="inv_org_subject_idx"),
             models.Index(fields=["organization", "thirdparty_type", "thirdparty_id"], name="inv_org_tp_idx"),
