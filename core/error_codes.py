@@ -25,4 +25,6 @@ class CoreErrorCode(Enum):
     UNKNOWN_TAX_RULE = "unknown_tax_rule"
     UNKNOWN_PICKER_TYPE = "unknown_picker_type"
     DUPLICATE = "duplicate"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    QUERY_TOO_COMPLEX = "query_too_complex"
     INTERNAL_ERROR = "internal_error"

@@ -179,3 +179,12 @@ class MetricCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("name", "labels"), name="uniq_metric_name_labels")]
+
+
+class LoginAttempt(models.Model):
+    """Failed logins per username or client address, shared by every web process
+    (core.login_throttle)."""
+
+    key = models.CharField(max_length=300, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_started = models.DateTimeField()

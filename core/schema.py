@@ -1,6 +1,7 @@
 import graphene
 import graphql_jwt
 
+from core.gql.auth_mutations import ThrottledObtainJSONWebToken
 from core.gql.mutations.create_calculation_rule import CreateCalculationRuleMutation
 from core.gql.mutations.update_organization import UpdateOrganizationMutation
 from core.gql.queries import Query as CoreQuery
@@ -11,7 +12,7 @@ class Query(CoreQuery, graphene.ObjectType):
 
 
 class Mutation(graphene.ObjectType):
-    token_auth = graphql_jwt.ObtainJSONWebToken.Field()
+    token_auth = ThrottledObtainJSONWebToken.Field()
     verify_token = graphql_jwt.Verify.Field()
     refresh_token = graphql_jwt.Refresh.Field()
     revoke_token = graphql_jwt.Revoke.Field()

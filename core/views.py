@@ -66,8 +66,19 @@ def health(request):
 
 @require_GET
 def metrics(request):
-    """GET /metrics: Prometheus text format (counters shared by all processes, and gauges)."""
+    """GET /metrics: Prometheus text format (counters shared by all processes, and gauges).
+    Served in DEBUG, to loopback clients, or with `Authorization: Bearer $METRICS_TOKEN`."""
+    import hmac
+
     from django.http import HttpResponse
+
+    token = settings.METRICS_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    allowed = (settings.DEBUG or request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}
+               or (token and hmac.compare_digest(header, f"Bearer {token}")))
+    if not allowed:
+        return JsonResponse({"code": "PERMISSION_DENIED", "message": "metrics need the METRICS_TOKEN bearer token",
+                             "field": None}, status=403)
 
     from core.metrics import exposition
 

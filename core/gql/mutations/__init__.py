@@ -28,6 +28,19 @@ logger = logging.getLogger("molink.mutations")
 CLIENT_FIELDS = ("client_mutation_id", "client_mutation_label")
 
 
+SENSITIVE = ("password", "token", "secret")
+
+
+def masked(value):
+    """The mutation input as logged: values of keys naming a password, token or secret hidden."""
+    if isinstance(value, dict):
+        return {key: "***" if any(word in key.lower() for word in SENSITIVE) else masked(item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item) for item in value]
+    return value
+
+
 class BaseMutation(relay.ClientIDMutation):
     internal_id = graphene.String(description="UUID of the created or changed object")
     errors = graphene.List(graphene.NonNull(MutationError), required=True)
@@ -62,7 +75,7 @@ class BaseMutation(relay.ClientIDMutation):
             organization=tenant.organization,
             user=tenant.user,
             mutation_name=cls.__name__,
-            json_content=json.dumps(input, default=str),
+            json_content=json.dumps(masked(input), default=str),
             client_mutation_id=client_mutation_id,
             client_mutation_label=input.get("client_mutation_label"),
         )
