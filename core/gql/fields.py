@@ -10,6 +10,7 @@ import django_filters
 import graphene
 from django.core.exceptions import ValidationError
 from graphene.types.argument import to_arguments
+from graphql_relay import cursor_to_offset
 from graphene.utils.str_converters import to_camel_case, to_snake_case
 from graphene_django.filter import DjangoFilterConnectionField
 
@@ -66,6 +67,9 @@ def _check_paging(args: dict, max_limit: int | None) -> None:
             raise DomainError(CoreErrorCode.INVALID, f"{name} must be ≤ {max_limit}, got {value}", name)
     if args.get("offset") is not None and args.get("before") is not None:
         raise DomainError(CoreErrorCode.INVALID, "offset and before cannot be used together", "offset")
+    for name in ("after", "before"):
+        if args.get(name) is not None and cursor_to_offset(args[name]) is None:
+            raise DomainError(CoreErrorCode.INVALID, f"{name} is not a cursor of this connection: {args[name]!r}", name)
 
 
 def _internal_ids(client_mutation_id: str, info) -> list:
