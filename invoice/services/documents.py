@@ -90,7 +90,9 @@ def document_request(*, actor, organization, invoice: Invoice, fmt: str, operato
         if winner is None:
             raise
         return winner
-    transaction.on_commit(lambda: enqueue(document.pk))
+    # robust: a broker outage must not fail the request after its row is committed; the row
+    # stays pending and the reaper (reap_stuck_documents) enqueues it again.
+    transaction.on_commit(lambda: enqueue(document.pk), robust=True)
     metrics.increment("molink_invoice_documents_requested_total", {"format": fmt})
     return document
 
