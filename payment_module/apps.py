@@ -24,6 +24,6 @@ class PaymentModuleConfig(AppConfig):
         ))
         everyone = (Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER)
         grant(everyone, {"payment_module.view_operator", "payment_module.view_order", "payment_module.view_tariff"})
-        grant((Role.ADMIN, Role.ACCOUNTANT), {"payment_module.generate_invoice"})
+        grant((Role.ADMIN, Role.ACCOUNTANT), {"payment_module.generate_invoice", "payment_module.add_order"})
         grant((Role.ADMIN,), {"payment_module.add_operator", "payment_module.change_operator",
                               "payment_module.add_tariff", "payment_module.change_tariff"})

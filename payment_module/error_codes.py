@@ -6,3 +6,4 @@ class BillingErrorCode(Enum):
     NO_TARIFF = "no_tariff"
     INVALID_PERIOD = "invalid_period"
     OPERATOR_INACTIVE = "operator_inactive"
+    OVERLAPPING_TARIFF = "overlapping_tariff"

@@ -1,7 +1,13 @@
 import graphene
 
 from core.gql.fields import TenantConnectionField
-from payment_module.gql.mutations.generate_invoices_for_time_period import GenerateInvoicesForTimePeriodMutation
+from payment_module.gql.mutations.create_operator import CreateOperatorMutation
+from payment_module.gql.mutations.create_order import CreateOrderMutation
+from payment_module.gql.mutations.create_tariff import CreateTariffMutation
+from payment_module.gql.mutations.generate_invoices_for_time_period import (
+    GenerateInvoicesForTimePeriodMutation,
+)
+from payment_module.gql.mutations.update_operator import UpdateOperatorMutation
 from payment_module.gql.types import OperatorGQLType, OrderGQLType, TariffGQLType
 
 
@@ -12,4 +18,8 @@ class Query(graphene.ObjectType):
 
 
 class Mutation(graphene.ObjectType):
+    create_operator = CreateOperatorMutation.Field()
+    update_operator = UpdateOperatorMutation.Field()
+    create_tariff = CreateTariffMutation.Field()
+    create_order = CreateOrderMutation.Field()
     generate_invoices_for_time_period = GenerateInvoicesForTimePeriodMutation.Field()

@@ -2,15 +2,19 @@
 
 An order is billed at most once, even under concurrent requests: the operator row is locked for
 the whole generation, so a second request for the same operator waits, then finds the orders
-billed and answers with the document of the first (same period and format)."""
+billed and answers with the document of the first (same period and format), or with a new
+document of the same invoice (same period, another format, or after a failed document)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
-from core.errors import DomainError
-from invoice.models import InvoiceDocument
+from core.errors import DomainError, NotFound
+from invoice.constants import InvoiceStatus
+from invoice.error_codes import InvoiceErrorCode
+from invoice.models import Invoice, InvoiceDocument
 from invoice.services import documents
 from invoice.services.invoices import invoice_create, invoice_validate
 from invoice.services.lines import lines_add_bulk
@@ -32,10 +36,10 @@ def unbilled_orders(organization, operator, start_date: date, end_date: date):
 
 
 def tariff_for(tariffs: list[Tariff], kind: str, on: date) -> Tariff | None:
-    """The tariff of `kind` valid on `on` (latest start wins)."""
-    valid = [t for t in tariffs if t.order_kind == kind and t.date_valid_from <= on
+    """The tariff of `kind` valid on `on` (latest start wins; an empty start is "always")."""
+    valid = [t for t in tariffs if t.order_kind == kind and (t.date_valid_from is None or t.date_valid_from <= on)
              and (t.date_valid_to is None or t.date_valid_to >= on)]
-    return max(valid, key=lambda t: t.date_valid_from, default=None)
+    return max(valid, key=lambda t: t.date_valid_from or date.min, default=None)
 
 
 def _live_document(organization, operator, start_date, end_date, fmt) -> InvoiceDocument | None:
@@ -45,25 +49,55 @@ def _live_document(organization, operator, start_date, end_date, fmt) -> Invoice
     ).first()
 
 
+def _period_invoice(organization, operator, start_date, end_date) -> Invoice | None:
+    """The issued invoice already generated for exactly this operator and period (whatever the
+    format or the fate of its documents), if any."""
+    document = (InvoiceDocument.objects
+                .filter(organization=organization, operator=operator, start_date=start_date, end_date=end_date)
+                .exclude(invoice__status__in=documents.NOT_RENDERABLE + (InvoiceStatus.CANCELLED,))
+                .select_related("invoice").order_by("-date_created").first())
+    return document.invoice if document is not None else None
+
+
+def _replay(organization, idempotency_key, operator_id, start_date, end_date, fmt) -> InvoiceDocument | None:
+    replay = documents.find_by_idempotency_key(organization, idempotency_key)
+    if replay is not None and (replay.operator_id, replay.start_date, replay.end_date, replay.format) != (
+        operator_id, start_date, end_date, fmt
+    ):
+        raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT, "this Idempotency-Key was used for another request",
+                          "Idempotency-Key")
+    return replay
+
+
 @transaction.atomic
 def generate_operator_invoice(*, actor, organization, operator: Operator, start_date: date, end_date: date,
                               fmt: str, idempotency_key: str | None = None) -> InvoiceDocument:
     fmt = documents.ensure_format(fmt)
     ensure_period(start_date, end_date)
-    replay = documents.find_by_idempotency_key(organization, idempotency_key)
+    replay = _replay(organization, idempotency_key, operator.pk, start_date, end_date, fmt)
     if replay is not None:
-        if (replay.operator_id, replay.start_date, replay.end_date, replay.format) != (operator.pk, start_date, end_date, fmt):
-            from invoice.error_codes import InvoiceErrorCode
-
-            raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT, "this Idempotency-Key was used for another request",
-                              "Idempotency-Key")
         return replay
-    operator = Operator.objects.select_for_update().get(pk=operator.pk)  # serialises billing per operator
+    # Serialises billing per operator; another organisation's operator is NOT_FOUND.
+    requested = operator.pk
+    operator = Operator.objects.select_for_update().filter(pk=requested, organization=organization).first()
+    if operator is None:
+        raise NotFound("operator", requested, "operator_id")
+    # A concurrent request with the same key may have committed while this one waited.
+    replay = _replay(organization, idempotency_key, operator.pk, start_date, end_date, fmt)
+    if replay is not None:
+        return replay
     if not operator.is_active:
         raise DomainError(BillingErrorCode.OPERATOR_INACTIVE, f"operator {operator.code} is inactive", "operator_id")
     existing = _live_document(organization, operator, start_date, end_date, fmt)
     if existing is not None:
         return existing
+    billed = _period_invoice(organization, operator, start_date, end_date)
+    if billed is not None:
+        # Same period in another format, or again after a failed document: the same invoice.
+        return documents.document_request(
+            actor=actor, organization=organization, invoice=billed, fmt=fmt, operator=operator,
+            start_date=start_date, end_date=end_date, idempotency_key=idempotency_key,
+        )
     orders = list(unbilled_orders(organization, operator, start_date, end_date))
     if not orders:
         raise DomainError(
@@ -75,7 +109,8 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
                                          order_kind__in={order.kind for order in orders}))
     items = []
     for order in orders:
-        ordered_on = order.ordered_at.date()
+        # The order's day where the period is read (ordered_at__date: the server's time zone).
+        ordered_on = timezone.localdate(order.ordered_at)
         tariff = tariff_for(tariffs, order.kind, ordered_on)
         if tariff is None:
             raise DomainError(BillingErrorCode.NO_TARIFF,
@@ -93,19 +128,17 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
             "date_valid_from": ordered_on,
             "date_valid_to": ordered_on,
         })
+    issued_on = timezone.localdate()
     invoice = invoice_create(actor=actor, organization=organization, data={
         "subject_type": "operator", "subject_id": str(operator.pk),
         "thirdparty_type": "operator", "thirdparty_id": str(operator.pk),
         "date_valid_from": start_date, "date_valid_to": end_date,
         "currency_code": operator.currency_code, "code_tp": operator.code,
+        # The operator's payment terms, not the organisation's default.
+        "date_invoice": issued_on, "date_due": issued_on + timedelta(days=operator.payment_days),
     })
     lines = lines_add_bulk(actor=actor, invoice=invoice, items=items, reason="generate_operator_invoice")
-    for order, line in zip(orders, lines):
-        order.invoice_line = line
-    from simple_history.utils import bulk_update_with_history
-
-    bulk_update_with_history(orders, Order, ["invoice_line"], default_user=actor,
-                             default_change_reason="generate_operator_invoice")
+    _link_orders(orders, lines, actor=actor)
     invoice = invoice_validate(actor=actor, invoice=invoice)
     return documents.document_request(
         actor=actor, organization=organization, invoice=invoice, fmt=fmt, operator=operator,
@@ -113,9 +146,26 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
     )
 
 
+def _link_orders(orders: list[Order], lines, *, actor) -> None:
+    """order.invoice_line = its line, in one UPDATE, with a history row and a new version each
+    (as save_with_history would)."""
+    from simple_history.utils import bulk_update_with_history
+
+    now = timezone.now()
+    for order, line in zip(orders, lines, strict=True):
+        order.invoice_line = line
+        order.version += 1
+        order.user_updated = actor
+        order.date_updated = now
+    bulk_update_with_history(orders, Order, ["invoice_line", "version", "user_updated", "date_updated"],
+                             default_user=actor, default_change_reason="generate_operator_invoice")
+
+
+@transaction.atomic
 def generate_for_period(*, actor, organization, start_date: date, end_date: date, fmt: str,
                         operator: Operator | None = None) -> list[InvoiceDocument]:
-    """One operator (an empty period is an error) or every operator with unbilled orders."""
+    """One operator (an empty period is an error) or every operator with unbilled orders; all or
+    nothing (one operator's error rolls every invoice back)."""
     if operator is not None:
         return [generate_operator_invoice(actor=actor, organization=organization, operator=operator,
                                           start_date=start_date, end_date=end_date, fmt=fmt)]

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from core.models import Membership, Organization, User
 from invoice.constants import DocumentType, EventType, InvoiceStatus, PaymentStatus
+from payment_module.models import Operator
 from invoice.models import (
     Invoice,
     InvoiceEvent,
@@ -68,8 +69,9 @@ def test_each_demo_organisation_has_invoices_in_every_status(seeded, code):
 def test_lines_payments_and_events_exist(seeded, code):
     organization = seeded[code]
     lines = InvoiceLineItem.objects.filter(invoice__organization=organization, invoice__document_type=DocumentType.INVOICE)
+    operator_type = ContentType.objects.get_for_model(Operator)
     per_invoice = {invoice.pk: invoice.line_items.count() for invoice in Invoice.objects.filter(
-        organization=organization, document_type=DocumentType.INVOICE)}
+        organization=organization, document_type=DocumentType.INVOICE).exclude(subject_type=operator_type)}
     assert lines.exists()
     assert all(1 <= count <= 5 for count in per_invoice.values()), per_invoice
 
@@ -109,6 +111,8 @@ def test_org_b_invoices_are_only_org_b(seeded):
     members_b = set(Membership.objects.filter(organization=org_b).values_list("user_id", flat=True))
     user_type = ContentType.objects.get_for_model(User)
     organization_type = ContentType.objects.get_for_model(Organization)
+    operator_type = ContentType.objects.get_for_model(Operator)
+    operators_b = set(Operator.objects.filter(organization=org_b).values_list("pk", flat=True))
     # when
     visible = set(invoice_list(org_b, include_deleted=True).values_list("pk", flat=True))
     # then
@@ -122,6 +126,8 @@ def test_org_b_invoices_are_only_org_b(seeded):
                                    (invoice.thirdparty_type_id, invoice.thirdparty_id)):
             if type_id == organization_type.pk:
                 assert object_id == org_b.pk
+            elif type_id == operator_type.pk:  # the payment module's operator invoice
+                assert object_id in operators_b
             else:
                 assert type_id == user_type.pk and object_id in members_b
     for model in (InvoiceLineItem, InvoicePayment, InvoiceEvent):

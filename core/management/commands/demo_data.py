@@ -2,8 +2,9 @@ from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
-# Each app's demo module, in dependency order. Every seed() is idempotent.
-DEMO_MODULES = ("core.demo", "payment_module.demo", "invoice.demo")
+# Each app's demo module, in order: the invoice demo seeds organisations that have no invoice yet,
+# then the payment module adds operators, orders and one operator invoice. Every seed() is idempotent.
+DEMO_MODULES = ("core.demo", "invoice.demo", "payment_module.demo")
 
 
 class Command(BaseCommand):

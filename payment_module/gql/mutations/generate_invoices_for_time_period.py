@@ -23,6 +23,10 @@ class GenerateInvoicesForTimePeriodMutation(BaseMutation):
     class Meta:
         permissions = ("payment_module.generate_invoice", "invoice.add_invoicedocument")
 
+    def resolve_invoice_documents(self, info):
+        # A payload with errors has no documents: [] (the field is non-null), not a GraphQL error.
+        return self.invoice_documents or []
+
     @classmethod
     def perform(cls, *, tenant, data):
         operator = None

@@ -1,0 +1,43 @@
+"""Mutation input fields of the billing source. Amounts are Decimal strings."""
+import graphene
+from graphene.types.generic import GenericScalar
+
+
+class OperatorInputFields:
+    code = graphene.String(description="slug, unique in the organisation")
+    name = graphene.String()
+    legal_name = graphene.String()
+    siren = graphene.String()
+    siret = graphene.String()
+    vat_number = graphene.String()
+    address_line1 = graphene.String()
+    address_line2 = graphene.String()
+    postal_code = graphene.String()
+    city = graphene.String()
+    country_code = graphene.String()
+    email = graphene.String()
+    currency_code = graphene.String()
+    payment_days = graphene.Int(description="payment terms in days, 0 to 60")
+    is_active = graphene.Boolean()
+
+
+class TariffInputFields:
+    code = graphene.String(required=True)
+    label = graphene.String(required=True)
+    order_kind = graphene.String(required=True, description="an OrderKind value, e.g. death_notice")
+    unit_price = graphene.Decimal(required=True, description="price excluding VAT, ≥ 0")
+    tax_rule = graphene.String(required=True, description="UUID of a calculation rule (calculationRules)")
+    ledger_account = graphene.String()
+    date_valid_from = graphene.Date(required=True)
+    date_valid_to = graphene.Date(description="last day of validity (inclusive); empty: open end")
+
+
+class OrderInputFields:
+    operator_id = graphene.String(required=True, description="UUID or relay id of the operator")
+    kind = graphene.String(required=True, description="an OrderKind value, e.g. death_notice")
+    reference = graphene.String(required=True, description="unique in the organisation")
+    description = graphene.String()
+    ordered_at = graphene.DateTime(required=True)
+    quantity = graphene.Decimal(description="> 0; 1 when absent")
+    options = GenericScalar(description="a JSON object")
+    amount_override = graphene.Decimal(description="unit price agreed for this order, instead of the tariff")
