@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "rest_framework",
+    "drf_spectacular",
     "core",
     "invoice",
     "payment_module",
@@ -204,10 +205,24 @@ GRAPHQL_JWT = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["core.rest.authentication.JWTAuthentication"],
+    # An API key, when sent, wins; else the JWT (header or cookie).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.rest.authentication.ApiKeyAuthentication",
+                                       "core.rest.authentication.JWTAuthentication"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "core.rest.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Molink invoicing — public REST API /v2",
+    "DESCRIPTION": "Generate, list and download the invoices of your operators (the Molink billing RFC). "
+                   "Authenticate with a JWT (`Authorization: Bearer`) or an API key (`X-Api-Key`). "
+                   "Dates are dd/mm/YYYY. Errors are 4xx `{code, message, field}`.",
+    "VERSION": "2",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "PREPROCESSING_HOOKS": ["core.rest.openapi.only_v2"],
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Logging ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from graphene.validation import depth_limit_validator
 from graphql.validation import specified_rules
@@ -22,4 +22,6 @@ urlpatterns = [
     # openIMIS front ends call {REACT_APP_API_URL or "/api"}/graphql and the current-user route.
     path("api/graphql", graphql_view),
     path("api/core/users/current_user/", current_user, name="current-user"),
+    # The RFC's public REST API (JWT or X-Api-Key), its OpenAPI document and docs.
+    path("v2/", include("invoice.rest.urls")),
 ]

@@ -28,3 +28,5 @@ class CoreErrorCode(Enum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     QUERY_TOO_COMPLEX = "query_too_complex"
     INTERNAL_ERROR = "internal_error"
+    INVALID_DATE = "invalid_date"
+    API_KEY_INVALID = "api_key_invalid"

@@ -188,3 +188,32 @@ class LoginAttempt(models.Model):
     key = models.CharField(max_length=300, unique=True)
     failures = models.PositiveIntegerField(default=0)
     window_started = models.DateTimeField()
+
+
+class ApiKey(models.Model):
+    """A per-organisation key for server-to-server REST calls (`X-Api-Key: <secret>` or
+    `Authorization: Api-Key <secret>`). Only the SHA-256 of the secret is stored; `prefix` (the
+    secret's second part, also in clear in the secret) lets people recognise a key. A request made
+    with the key acts for `organization` with `role`, as `created_by` (core.rest.authentication)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 hex of the secret")
+    role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.ACCOUNTANT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    date_created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
+    tenant_path = "organization"
+
+    class Meta:
+        ordering = ("-date_created",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"

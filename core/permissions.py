@@ -45,6 +45,8 @@ def register_core_roles() -> None:
         "core.change_organization",
         "core.add_calculationrulesetting",
         "core.change_calculationrulesetting",
+        "core.add_apikey",
+        "core.delete_apikey",
     })
 
 

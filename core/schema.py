@@ -2,7 +2,9 @@ import graphene
 import graphql_jwt
 
 from core.gql.auth_mutations import ThrottledObtainJSONWebToken
+from core.gql.mutations.create_api_key import CreateApiKeyMutation
 from core.gql.mutations.create_calculation_rule import CreateCalculationRuleMutation
+from core.gql.mutations.revoke_api_key import RevokeApiKeyMutation
 from core.gql.mutations.update_organization import UpdateOrganizationMutation
 from core.gql.queries import Query as CoreQuery
 
@@ -21,3 +23,5 @@ class Mutation(graphene.ObjectType):
 
     update_organization = UpdateOrganizationMutation.Field()
     create_calculation_rule = CreateCalculationRuleMutation.Field()
+    create_api_key = CreateApiKeyMutation.Field()
+    revoke_api_key = RevokeApiKeyMutation.Field()

@@ -87,8 +87,12 @@ def get_scoped(queryset: QuerySet, organization: Organization, pk, *, what: str 
 
 def tenant_for_request(request) -> TenantContext:
     """The TenantContext of an HTTP request (GraphQL or REST), cached on the request.
-    Raises DomainError: UNAUTHENTICATED / TOKEN_EXPIRED / TOKEN_INVALID / NO_ORGANIZATION /
-    ORGANIZATION_REQUIRED."""
+
+    A context already placed on the Django request (`request._tenant_context`) wins: REST API-key
+    authentication (core.rest.authentication) puts the key's organisation and role there. A DRF
+    Request is unwrapped to its Django request. Raises DomainError: UNAUTHENTICATED /
+    TOKEN_EXPIRED / TOKEN_INVALID / NO_ORGANIZATION / ORGANIZATION_REQUIRED."""
+    request = getattr(request, "_request", request)
     cached = getattr(request, "_tenant_context", None)
     if cached is not None:
         return cached

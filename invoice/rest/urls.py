@@ -1,0 +1,20 @@
+"""/v2 — the RFC's public REST API (included from config/urls.py at "v2/")."""
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.rest import openapi  # noqa: F401 - registers the authentication schemes
+from invoice.rest.views import (
+    InvoiceDocumentDownloadView,
+    InvoiceDocumentsView,
+    InvoiceDocumentView,
+    route_not_found,
+)
+
+urlpatterns = [
+    path("invoices", InvoiceDocumentsView.as_view(), name="v2-invoices"),
+    path("invoices/<str:id>", InvoiceDocumentView.as_view(), name="v2-invoice"),
+    path("invoices/<str:id>/download", InvoiceDocumentDownloadView.as_view(), name="v2-invoice-download"),
+    path("schema", SpectacularAPIView.as_view(), name="v2-schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="v2-schema"), name="v2-docs"),
+    re_path(r"^.*$", route_not_found),  # last: unknown /v2 paths answer JSON too
+]
