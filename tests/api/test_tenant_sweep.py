@@ -29,6 +29,9 @@ AUTH_MUTATIONS = {"tokenAuth", "verifyToken", "refreshToken", "revokeToken", "de
 OWN_ORGANISATION_ONLY = {
     "createCalculationRule": "creates a rule in the caller's organisation; has no id input",
     "createApiKey": "creates a key in the caller's organisation; has no id input",
+    "createOperator": "creates an operator in the caller's organisation; has no id input",
+    "createTariff": "creates a tariff in the caller's organisation; its only reference is a tax rule, "
+                    "resolved within the caller's organisation (UNKNOWN_TAX_RULE otherwise)",
 }
 FORBIDDEN_CODES = {"PERMISSION_DENIED", "INTERNAL_ERROR"}
 SPECIAL_VALUES = {"role": "subject", "type": "organization", "calcType": "tax", "format": "json",
@@ -245,4 +248,44 @@ def test_every_root_mutation_changes_nothing_of_another_organisation(org_a_data,
 def test_exemptions_name_existing_fields():
     mutations = root_fields("mutation")
     for name in OWN_ORGANISATION_ONLY:
-        assert name in mutations or name == "createApiKey", f"stale exemption {name}"
+        assert name in mutations, f"stale exemption {name}"
+
+
+def _routes(patterns, prefix=""):
+    from django.urls import URLPattern, URLResolver
+
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def test_every_rest_route_answers_not_found_for_another_organisations_ids(org_a_data, user_b, capsys):
+    # given: every API route with a path parameter, from the URL conf
+    import re
+
+    from django.urls import get_resolver
+
+    objects, leaks = org_a_data
+    routes = sorted({route for route in _routes(get_resolver().url_patterns)
+                     if route.startswith(("v2/", "api/")) and "<" in route})
+    assert routes, "no REST route with a parameter found"
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {get_token(user_b)}")
+    probes = 0
+    for route in routes:
+        for value in id_values(objects):
+            path = "/" + re.sub(r"<[^>]+>", value, route).lstrip("^").rstrip("$")
+            # when
+            response = client.get(path)
+            # then
+            assert response.status_code == 404, (path, response.status_code)
+            assert response.json()["code"] == "NOT_FOUND", path
+            text = response.content.decode()
+            assert not any(leak in text for leak in leaks), path
+            probes += 1
+    # and the list shows none of Org A's documents
+    listing = client.get("/v2/invoices").json()
+    assert listing["count"] == 0
+    with capsys.disabled():
+        print(f"\ntenant sweep: {probes} REST probes over {len(routes)} routes, 0 leaks")
