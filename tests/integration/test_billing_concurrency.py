@@ -4,7 +4,6 @@ are not eager: document generations are published to a throwaway queue (no worke
 deleted at the end with its dead-letter exchange and queue."""
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 from datetime import date
@@ -23,6 +22,7 @@ from payment_module.constants import OrderKind
 from payment_module.models import Order
 from payment_module.services.billing import generate_operator_invoice
 from tests.helpers import pipeline
+from tests.helpers.concurrency import run_together
 from tests.payment_module.helpers import (
     OTHER_OPERATOR_DATA,
     at,
@@ -44,29 +44,6 @@ def queue(settings):
     settings.INVOICE_DOCUMENTS_QUEUE = name
     yield name
     pipeline.delete_queues(name)
-
-
-def run_together(count: int, work) -> list[tuple[str, object]]:
-    """Run work(i) in `count` threads released at once; [("ok", result) | ("error", exception)]."""
-    barrier = threading.Barrier(count, timeout=30)
-    results: list[tuple[str, object]] = [("missing", None)] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = ("ok", work(index))
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still running (deadlock?)"
-    return results
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from invoice.models import Invoice, InvoiceEvent, InvoiceNumberSequence, Invoice
 from invoice.services import invoices as invoice_services
 from invoice.services.invoices import invoice_update, invoice_validate
 from invoice.services.payments import payment_record
+from tests.helpers.concurrency import run_together
 from tests.invoice.helpers import DEFAULT_TOTAL, make_draft
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -24,29 +25,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _postgresql():
     assert connection.vendor == "postgresql"
-
-
-def run_together(count: int, work) -> list[tuple[str, object]]:
-    """Run work(i) in `count` threads released at once; [("ok", result) | ("error", exception)]."""
-    barrier = threading.Barrier(count, timeout=30)
-    results: list[tuple[str, object]] = [("missing", None)] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = ("ok", work(index))
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            results[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still running (deadlock?)"
-    return results
 
 
 def year() -> int:
