@@ -123,12 +123,16 @@ def document_generate(document_id) -> InvoiceDocument:
     sha256 = storage.checksum(rendered.content)
     year = (snapshot.date_invoice or timezone.localdate()).year
     key = storage.document_key(document.organization_id, year, snapshot.number, rendered.extension)
-    url = storage.store(key, rendered.content, rendered.content_type, sha256)
 
+    # Store while holding the row lock: a concurrent run of the same document (a duplicate
+    # delivery) waits here, then finds it created and stores nothing. Storing before taking the
+    # lock let its upload land after ours while we recorded our checksum, and renders differ
+    # from run to run (the PDF /ID), so the row described bytes that were no longer stored.
     with transaction.atomic():
         document = InvoiceDocument.objects.select_for_update().get(pk=document_id)
         if document.status != DocumentStatus.PENDING:
             return document  # finished (or failed) meanwhile by another delivery
+        url = storage.store(key, rendered.content, rendered.content_type, sha256)
         document.status = DocumentStatus.CREATED
         document.url, document.storage_key, document.checksum = url, key, sha256
         document.size, document.content_type = len(rendered.content), rendered.content_type
