@@ -6,6 +6,7 @@ DATABASE_URL, CELERY_BROKER_URL, STORAGE_BACKEND=s3 and SECRET_KEY (see README, 
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from datetime import timedelta
@@ -193,6 +194,7 @@ GRAPHENE = {
 
 GRAPHQL_JWT = {
     "JWT_VERIFY_EXPIRATION": True,
+    "JWT_DECODE_HANDLER": "core.auth.jwt_decode",  # also requires the `exp` claim
     "JWT_EXPIRATION_DELTA": timedelta(seconds=env_int("JWT_EXPIRATION_SECONDS", 300)),
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=env_int("JWT_REFRESH_EXPIRATION_DAYS", 7)),
     # Set here, never per test: it changes refreshToken's arguments when the schema is built.
@@ -209,6 +211,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["core.rest.authentication.ApiKeyAuthentication",
                                        "core.rest.authentication.JWTAuthentication"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON bodies only: a form body is what a page of another site can POST with the browser's
+    # session or JWT cookie attached, and JWTAuthentication does no CSRF check (415 otherwise).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "core.rest.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -227,16 +232,23 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+# Loggers that must never go below INFO, whatever LOG_LEVEL: at DEBUG they log SQL parameters
+# (personal data) and whole HTTP requests to S3 (signed Authorization headers, session tokens).
+_LEVEL_NUMBER = logging.getLevelName(LOG_LEVEL)
+QUIET_LOG_LEVEL = LOG_LEVEL if isinstance(_LEVEL_NUMBER, int) and _LEVEL_NUMBER >= logging.INFO else "INFO"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {name: {"level": QUIET_LOG_LEVEL}
+                for name in ("django.db.backends", "botocore", "boto3", "s3transfer", "urllib3")},
 }
 
-# --- Security (production) --------------------------------------------------------------------
+# --- Security ---------------------------------------------------------------------------------
+# What is enforced and why: docs/deployment.md, "Security". `python manage.py check --deploy
+# --fail-level WARNING` passes with DEBUG off (tests/core/security).
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -245,19 +257,38 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^health$"]  # container health checks speak plain HTTP
+# Container health checks and in-cluster Prometheus scrapes speak plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 if env_bool("USE_X_FORWARDED_PROTO", False):
+    # Only behind a proxy that sets X-Forwarded-Proto itself (and strips the client's).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Reverse proxies in front of the app that append the client to X-Forwarded-For (core.client_ip):
+# the login throttle's per-address counter and /metrics' loopback rule use the real client.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Request size: the largest body read into memory (GraphQL/REST JSON; 413 REQUEST_TOO_LARGE on
+# /graphql) and the largest upload kept in memory before spilling to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+# GraphQL documents (core.gql.limits, QUERY_TOO_COMPLEX): text size, nesting depth, fields
+# selected once fragments are expanded. Introspection is not measured.
+GRAPHQL_MAX_QUERY_BYTES = env_int("GRAPHQL_MAX_QUERY_BYTES", 100 * 1024)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 15)
+GRAPHQL_MAX_FIELDS = env_int("GRAPHQL_MAX_FIELDS", 2000)
+
+# Password logins (tokenAuth, admin): core.login_throttle.
 LOGIN_MAX_ATTEMPTS = env_int("LOGIN_MAX_ATTEMPTS", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+
+# /metrics outside DEBUG: loopback clients, or `Authorization: Bearer <METRICS_TOKEN>`.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+
 SILENCED_SYSTEM_CHECKS = [
-    # HSTS preload is an opt-in (SECURE_HSTS_PRELOAD): it binds the whole domain for years.
+    # security.W021 (SECURE_HSTS_PRELOAD off): preloading is an explicit opt-in
+    # (SECURE_HSTS_PRELOAD=1), since it binds the domain and all its subdomains to HTTPS in
+    # browsers' built-in lists for months, beyond this application's control.
     "security.W021",
 ]

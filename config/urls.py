@@ -2,17 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
-from graphene.validation import depth_limit_validator
-from graphql.validation import specified_rules
 from graphql_jwt.decorators import jwt_cookie
 
 from core.gql.views import GraphQLView
 from core.rest.views import current_user
 from core.views import health, metrics
 
-graphql_view = csrf_exempt(jwt_cookie(GraphQLView.as_view(
-    graphiql=settings.DEBUG, validation_rules=(*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH))
-)))
+# Query limits (size, depth, field count) are the view's own validation rules: core.gql.limits.
+graphql_view = csrf_exempt(jwt_cookie(GraphQLView.as_view(graphiql=settings.DEBUG)))
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -1,8 +1,33 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from core import login_throttle
 from core.models import CalculationRuleSetting, Membership, MutationLog, Organization, User
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin login form under the same brute-force counters as `tokenAuth`
+    (core.login_throttle): without it /admin/login/ would be an unthrottled password oracle for
+    staff accounts."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if login_throttle.is_locked(self.request, username):
+            raise ValidationError("Too many failed logins: try again later.", code="too_many_attempts")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            login_throttle.record_failure(self.request, username)
+            raise
+        if self.user_cache is not None:  # a form missing its password authenticates no one
+            login_throttle.record_success(self.request, username)
+        return cleaned
+
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class MembershipInline(admin.TabularInline):

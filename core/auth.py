@@ -6,12 +6,32 @@ request, which the GraphQL/REST layers report with a clear code when the call ne
 """
 from __future__ import annotations
 
+import jwt
 from django.contrib.auth.models import AnonymousUser
 from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 from graphql_jwt.settings import jwt_settings
 from graphql_jwt.utils import get_payload, get_user_by_payload
 
 from core.error_codes import CoreErrorCode
+
+
+def jwt_decode(token: str, context=None) -> dict:
+    """django-graphql-jwt's decoder (JWT_DECODE_HANDLER), plus: a token must carry `exp`. PyJWT
+    checks an expiry only when there is one, so a signed token without it would never expire."""
+    return jwt.decode(
+        token,
+        jwt_settings.JWT_PUBLIC_KEY or jwt_settings.JWT_SECRET_KEY,
+        options={
+            "verify_exp": jwt_settings.JWT_VERIFY_EXPIRATION,
+            "verify_aud": jwt_settings.JWT_AUDIENCE is not None,
+            "verify_signature": True,
+            "require": ["exp"],
+        },
+        leeway=jwt_settings.JWT_LEEWAY,
+        audience=jwt_settings.JWT_AUDIENCE,
+        issuer=jwt_settings.JWT_ISSUER,
+        algorithms=[jwt_settings.JWT_ALGORITHM],
+    )
 
 
 def token_from_request(request) -> str | None:

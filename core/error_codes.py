@@ -27,6 +27,8 @@ class CoreErrorCode(Enum):
     DUPLICATE = "duplicate"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     QUERY_TOO_COMPLEX = "query_too_complex"
+    REQUEST_TOO_LARGE = "request_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     INTERNAL_ERROR = "internal_error"
     INVALID_DATE = "invalid_date"
     API_KEY_INVALID = "api_key_invalid"

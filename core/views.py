@@ -1,14 +1,17 @@
 """Operational endpoints."""
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
+
+from core.client_ip import is_local_request
 
 logger = logging.getLogger("molink.health")
 
@@ -64,21 +67,26 @@ def health(request):
     return JsonResponse({"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503)
 
 
+def metrics_allowed(request) -> bool:
+    """DEBUG, a request from this host itself (core.client_ip: not through a proxy), or
+    `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time)."""
+    if settings.DEBUG or is_local_request(request):
+        return True
+    token = settings.METRICS_TOKEN
+    if not token:
+        return False
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    # Bytes: compare_digest refuses non-ASCII str, and a client must not turn that into a 500.
+    return hmac.compare_digest(header.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode())
+
+
 @require_GET
 def metrics(request):
     """GET /metrics: Prometheus text format (counters shared by all processes, and gauges).
-    Served in DEBUG, to loopback clients, or with `Authorization: Bearer $METRICS_TOKEN`."""
-    import hmac
-
-    from django.http import HttpResponse
-
-    token = settings.METRICS_TOKEN
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    allowed = (settings.DEBUG or request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}
-               or (token and hmac.compare_digest(header, f"Bearer {token}")))
-    if not allowed:
-        return JsonResponse({"code": "PERMISSION_DENIED", "message": "metrics need the METRICS_TOKEN bearer token",
-                             "field": None}, status=403)
+    Served in DEBUG, to clients on this host, or with `Authorization: Bearer $METRICS_TOKEN`."""
+    if not metrics_allowed(request):
+        return JsonResponse({"code": "PERMISSION_DENIED", "field": None,
+                             "message": "metrics need `Authorization: Bearer <METRICS_TOKEN>`"}, status=403)
 
     from core.metrics import exposition
 

@@ -1,7 +1,9 @@
 """The one DRF exception handler: DomainError and DRF errors → 4xx {"code", "message", "field"}."""
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -18,6 +20,13 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"code": CoreErrorCode.REQUEST_TOO_LARGE.name, "field": None,
+                         "message": f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields: the client's fault, not ours
+        return Response({"code": CoreErrorCode.INVALID.name, "message": "the request is malformed", "field": None},
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
         errors = [error.as_dict() for error in exc.errors]
         body = dict(errors[0])

@@ -28,14 +28,23 @@ logger = logging.getLogger("molink.mutations")
 CLIENT_FIELDS = ("client_mutation_id", "client_mutation_label")
 
 
-SENSITIVE = ("password", "token", "secret")
+# Input names whose values never reach MutationLog.json_content (which clients can read back
+# through `mutationLogs`): compared without case, "_" or "-", as substrings, so `refreshToken`,
+# `refresh_token`, `newPassword`, `apiKey`, `clientSecret`... are all caught.
+SENSITIVE = ("password", "passwd", "token", "secret", "apikey", "authorization", "credential", "privatekey")
+MASK = "***"
+
+
+def _is_sensitive(key) -> bool:
+    name = str(key).lower().replace("_", "").replace("-", "")
+    return any(word in name for word in SENSITIVE)
 
 
 def masked(value):
-    """The mutation input as logged: values of keys naming a password, token or secret hidden."""
+    """The mutation input as logged: the values of sensitive keys replaced by MASK, at any depth
+    (nested input objects and lists of them)."""
     if isinstance(value, dict):
-        return {key: "***" if any(word in key.lower() for word in SENSITIVE) else masked(item)
-                for key, item in value.items()}
+        return {key: MASK if _is_sensitive(key) else masked(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [masked(item) for item in value]
     return value
