@@ -6,6 +6,7 @@ INVOICE_DLQ_IN_WORKER=0) also consumes the DLQ, like `manage.py dlq_monitor` doe
 import os
 
 from celery import Celery, bootsteps
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -45,3 +46,16 @@ class DeadLetterConsumer(bootsteps.ConsumerStep):
 
 app.steps["worker"].add(DeclareDocumentTopology)
 app.steps["consumer"].add(DeadLetterConsumer)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _check_database_connection(task=None, **kwargs):
+    """With CELERY_DB_REUSE_MAX the worker keeps its connection between tasks; Django's own rule
+    then decides, as around a web request: a connection older than CONN_MAX_AGE, or broken
+    (CONN_HEALTH_CHECKS: e.g. after a PostgreSQL restart), is replaced before the task uses it.
+    Never for an eager task: it runs inside the caller's transaction."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()

@@ -170,6 +170,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Workers keep their database connection between tasks (Celery's Django fixup would otherwise
+# close it before and after every task: a new PostgreSQL backend per document, ~6 ms of server
+# CPU each, bench/generation.py); config.celery checks it before each task instead.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-documents": {"task": "invoice.reap_stuck_documents", "schedule": 60.0},
 }
@@ -180,6 +184,7 @@ INVOICE_DOCUMENT_MAX_RETRIES = env_int("INVOICE_DOCUMENT_MAX_RETRIES", 3)
 INVOICE_DOCUMENT_RETRY_BACKOFF = env_float("INVOICE_DOCUMENT_RETRY_BACKOFF", 2.0)  # seconds, doubled per retry
 INVOICE_DOCUMENT_MAX_RUNS = env_int("INVOICE_DOCUMENT_MAX_RUNS", 8)  # runs incl. redeliveries before poison
 INVOICE_DOCUMENT_STUCK_AFTER = env_int("INVOICE_DOCUMENT_STUCK_AFTER", 900)  # seconds pending before the reaper acts
+INVOICE_DOCUMENT_UNSENT_AFTER = env_int("INVOICE_DOCUMENT_UNSENT_AFTER", 30)  # ... when the enqueue failed
 INVOICE_DLQ_IN_WORKER = env_bool("INVOICE_DLQ_IN_WORKER", True)
 
 # --- GraphQL and auth -------------------------------------------------------------------------

@@ -28,8 +28,11 @@ def store(key: str, content: bytes, content_type: str, sha256: str) -> str:
     """Write `content` at `key` and return its URL (s3://bucket/key, or the media URL)."""
     try:
         if settings.STORAGE_BACKEND == "s3":
-            default_storage.bucket.Object(key).put(
-                Body=content, ContentType=content_type, Metadata={"sha256": sha256}
+            # The client, not the resource API (bucket.Object(key).put): same request, ~40 % less
+            # CPU per upload (bench/generation.py).
+            default_storage.connection.meta.client.put_object(
+                Bucket=default_storage.bucket_name, Key=key, Body=content, ContentType=content_type,
+                Metadata={"sha256": sha256},
             )
             return f"s3://{default_storage.bucket_name}/{key}"
         default_storage.save(key, ContentFile(content))

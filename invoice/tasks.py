@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import Reject
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from invoice.renderers import RenderError
 from invoice.services import documents
@@ -13,7 +14,26 @@ from invoice.storage import StorageUnavailable
 
 logger = logging.getLogger("molink.documents")
 
-RETRYABLE = (StorageUnavailable, ConnectionError, TimeoutError)
+# Transient failures, retried with backoff, and the code the row keeps meanwhile.
+RETRYABLE = {
+    StorageUnavailable: "STORAGE_UNAVAILABLE",
+    ConnectionError: "NETWORK_ERROR",
+    TimeoutError: "TIMEOUT",
+    OperationalError: "DATABASE_UNAVAILABLE",  # e.g. PostgreSQL restarting, a lock timeout
+    InterfaceError: "DATABASE_UNAVAILABLE",
+}
+
+
+def _retry_code(exc: Exception) -> str:
+    return next(code for kind, code in RETRYABLE.items() if isinstance(exc, kind))
+
+
+def _note_error(document_id: str, code: str, message: str) -> None:
+    """Best effort: with the database down the note is lost, not the retry."""
+    try:
+        documents.document_note_error(document_id, code, message)
+    except (OperationalError, InterfaceError) as exc:
+        logger.warning("document %s: could not note %s (%s)", document_id, code, exc.__class__.__name__)
 
 
 @shared_task(name="invoice.generate_document", bind=True, acks_late=True, reject_on_worker_lost=True,
@@ -25,9 +45,9 @@ def generate_document(self, document_id: str) -> str:
     try:
         document = documents.document_generate(document_id)
         return document.status
-    except RETRYABLE as exc:
-        code, message = "STORAGE_UNAVAILABLE", str(exc)
-        documents.document_note_error(document_id, code, message)
+    except tuple(RETRYABLE) as exc:
+        code, message = _retry_code(exc), str(exc) or exc.__class__.__name__
+        _note_error(document_id, code, message)
         if self.request.retries < settings.INVOICE_DOCUMENT_MAX_RETRIES:
             countdown = settings.INVOICE_DOCUMENT_RETRY_BACKOFF * (2 ** self.request.retries)
             logger.warning("document %s: %s, retry %d in %.1fs", document_id, message, self.request.retries + 1, countdown)
@@ -38,7 +58,7 @@ def generate_document(self, document_id: str) -> str:
         code, message = "POISON_MESSAGE", str(exc)
     except documents.InvoiceDocument.DoesNotExist:
         code, message = "NOT_FOUND", f"document {document_id} does not exist"
-    documents.document_note_error(document_id, code, message)
+    _note_error(document_id, code, message)
     if self.request.is_eager:
         documents.document_fail(document_id, code=code, message=message, source="eager")
         return "failed"

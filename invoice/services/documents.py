@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from core import metrics
@@ -26,6 +27,7 @@ logger = logging.getLogger("molink.documents")
 alerts = logging.getLogger("molink.alerts")
 
 LIVE = (DocumentStatus.PENDING, DocumentStatus.CREATED)
+ENQUEUE_FAILED = "ENQUEUE_FAILED"  # error_code of a pending row whose message never reached the broker
 NOT_RENDERABLE = (InvoiceStatus.DRAFT, InvoiceStatus.DELETED)
 
 
@@ -90,9 +92,7 @@ def document_request(*, actor, organization, invoice: Invoice, fmt: str, operato
         if winner is None:
             raise
         return winner
-    # robust: a broker outage must not fail the request after its row is committed; the row
-    # stays pending and the reaper (reap_stuck_documents) enqueues it again.
-    transaction.on_commit(lambda: enqueue(document.pk), robust=True)
+    transaction.on_commit(lambda: enqueue_or_flag(document.pk))
     metrics.increment("molink_invoice_documents_requested_total", {"format": fmt})
     return document
 
@@ -104,6 +104,23 @@ def enqueue(document_id) -> None:
     declare_topology()
     # The Queue object (not its name) carries the dead-letter arguments to the publisher.
     generate_document.apply_async(args=[str(document_id)], queue=work_queue())
+
+
+def enqueue_or_flag(document_id) -> bool:
+    """Enqueue a committed request. A broker outage must not fail the request, whose row is
+    committed: the row is flagged ENQUEUE_FAILED instead, and the reaper sends it again after
+    INVOICE_DOCUMENT_UNSENT_AFTER seconds (not the STUCK_AFTER of rows whose message exists)."""
+    try:
+        enqueue(document_id)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any broker error: the row is the record of the request
+        logger.warning("document %s: could not enqueue (%s: %s), the reaper will", document_id,
+                       exc.__class__.__name__, exc)
+        InvoiceDocument.objects.filter(pk=document_id, status=DocumentStatus.PENDING).update(
+            error_code=ENQUEUE_FAILED, error_message=f"{exc.__class__.__name__}: {exc}"[:2000],
+            date_updated=timezone.now())
+        metrics.increment("molink_invoice_documents_enqueue_failed_total")
+        return False
 
 
 def document_generate(document_id) -> InvoiceDocument:
@@ -139,7 +156,8 @@ def document_generate(document_id) -> InvoiceDocument:
         document.error_code, document.error_message = "", ""
         document.date_generated = timezone.now()
         document.save()
-    metrics.increment("molink_invoice_documents_created_total", {"format": document.format})
+        # In the same commit: one transaction per document instead of two.
+        metrics.increment("molink_invoice_documents_created_total", {"format": document.format})
     return document
 
 
@@ -177,18 +195,28 @@ def document_fail(document_id, *, code: str | None = None, message: str | None =
     return document
 
 
-def reap_stuck_documents(*, older_than: int | None = None) -> dict[str, int]:
-    """Rows `pending` for too long: re-enqueue them while they have runs left, else fail them."""
-    cutoff = timezone.now() - timedelta(seconds=older_than if older_than is not None else settings.INVOICE_DOCUMENT_STUCK_AFTER)
+def reap_stuck_documents(*, older_than: int | None = None, unsent_after: int | None = None) -> dict[str, int]:
+    """Rows `pending` for too long: re-enqueue them while they have runs left, else fail them.
+    Too long is INVOICE_DOCUMENT_STUCK_AFTER (`older_than`) since the row last changed, or
+    INVOICE_DOCUMENT_UNSENT_AFTER (`unsent_after`) for a row whose enqueue failed (ENQUEUE_FAILED):
+    no message of it exists, so nothing else will ever run it. A broker still down leaves the row
+    flagged for the next round."""
+    now = timezone.now()
+    stuck_cutoff = now - timedelta(seconds=settings.INVOICE_DOCUMENT_STUCK_AFTER if older_than is None else older_than)
+    unsent_cutoff = now - timedelta(seconds=settings.INVOICE_DOCUMENT_UNSENT_AFTER if unsent_after is None else unsent_after)
     counts = {"requeued": 0, "failed": 0}
-    stuck = InvoiceDocument.objects.filter(status=DocumentStatus.PENDING, date_updated__lt=cutoff).values_list("pk", "attempts")
+    stuck = (InvoiceDocument.objects.filter(status=DocumentStatus.PENDING)
+             .filter(Q(date_updated__lt=stuck_cutoff) | Q(error_code=ENQUEUE_FAILED, date_updated__lt=unsent_cutoff))
+             .values_list("pk", "attempts"))
     for pk, attempts in list(stuck):
         if attempts >= settings.INVOICE_DOCUMENT_MAX_RUNS:
             document_fail(pk, code="STUCK", message=f"pending for too long after {attempts} runs", source="reaper")
             counts["failed"] += 1
-        else:
-            InvoiceDocument.objects.filter(pk=pk, status=DocumentStatus.PENDING).update(date_updated=timezone.now())
-            enqueue(pk)
+            continue
+        InvoiceDocument.objects.filter(pk=pk, status=DocumentStatus.PENDING).update(
+            error_code=Case(When(error_code=ENQUEUE_FAILED, then=Value("")), default=F("error_code")),
+            date_updated=timezone.now())
+        if enqueue_or_flag(pk):
             counts["requeued"] += 1
     return counts
 

@@ -156,3 +156,33 @@ def test_worker_killed_mid_task_redelivers_and_creates_once(s3_server, bucket, q
     assert [obj["Key"] for obj in listing.get("Contents", [])] == [done.storage_key]
     assert InvoiceDocument.objects.filter(invoice=issued_invoice).count() == 1
     assert metrics.value("molink_invoice_documents_created_total", {"format": "json"}) == 1
+
+
+def _other_backends() -> set[int]:
+    """PostgreSQL backends on the test database other than this test's own connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_worker_keeps_its_database_connection_and_replaces_a_broken_one(
+        s3_server, bucket, queue, workers, org_a, user_a, issued_invoice):
+    # given: a worker that has generated one document
+    workers(queue, **s3_env(s3_server, bucket))
+    created = lambda document: reload(document).status == DocumentStatus.CREATED and reload(document)  # noqa: E731
+    first = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
+    pipeline.wait_for(lambda: created(first), what="the first document")
+    after_first = _other_backends()
+    # when: a second one
+    second = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="xml")
+    pipeline.wait_for(lambda: created(second), what="the second document")
+    # then: the same backend served it (no new connection per task: CELERY_DB_REUSE_MAX)
+    assert after_first and after_first & _other_backends(), (after_first, _other_backends())
+    # when: PostgreSQL drops the worker's connections (a restart, a failover, an idle timeout)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    third = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="pdf")
+    # then: the next task checks the connection, reconnects and succeeds at its first run
+    done = pipeline.wait_for(lambda: created(third), what="the document after the connections were dropped")
+    assert done.attempts == 1 and done.error_code == ""
