@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.errors import DomainError
 from invoice.models import (
     Invoice,
     InvoiceDocument,
@@ -104,6 +105,41 @@ def test_overlapping_periods_in_parallel_never_bill_an_order_twice(user_a, org_a
     assert all(periods[1][0] <= day <= periods[1][1] for day in later_days)
     assert sorted(june_days + later_days) == days
     assert pipeline.queue_depth(queue) == 2
+
+
+def test_many_overlapping_periods_in_parallel_bill_every_order_exactly_once(user_a, org_a, operator, queue):
+    # given: an order every other day of June and July; 12 requests for 6 overlapping periods
+    # (each period asked twice), all at once
+    days = [date(2026, 6, d) for d in range(1, 31, 2)] + [date(2026, 7, d) for d in range(1, 32, 2)]
+    orders = [make_order(user_a, operator, f"CMD-{day:%m%d}", at(day)) for day in days]
+    periods = [JUNE, (date(2026, 6, 10), date(2026, 7, 10)), (date(2026, 6, 20), date(2026, 7, 20)),
+               (date(2026, 7, 1), date(2026, 7, 31)), (date(2026, 6, 1), date(2026, 7, 31)),
+               (date(2026, 6, 15), date(2026, 6, 16))]
+
+    def bill(index):
+        start, end = periods[index % len(periods)]
+        try:
+            return generate_operator_invoice(actor=user_a, organization=org_a, operator=operator,
+                                              start_date=start, end_date=end, fmt="json").pk
+        except DomainError as exc:  # a period whose orders others took first: NO_ORDERS
+            return exc.errors[0].code.name
+
+    # when
+    results = run_together(2 * len(periods), bill)
+
+    # then: every request answered (a document or a clear "nothing to bill"); each order on
+    # exactly one invoice whose period contains it; numbers gap-free
+    assert all(status == "ok" for status, _ in results), results
+    outcomes = Counter("document" if isinstance(value, uuid.UUID) else value for _, value in results)
+    assert set(outcomes) <= {"document", "NO_ORDERS"}, outcomes
+    invoices = list(Invoice.objects.all())
+    assert InvoiceDocument.objects.count() == len(invoices) >= 1
+    assert lines_per_order() == Counter({order.pk: 1 for order in orders})
+    for order in Order.objects.select_related("invoice_line__invoice"):
+        invoice = order.invoice_line.invoice
+        assert invoice.date_valid_from <= timezone.localdate(order.ordered_at) <= invoice.date_valid_to
+    numbers = sorted(int(invoice.code.rsplit("-", 1)[1]) for invoice in invoices)
+    assert numbers == list(range(1, len(invoices) + 1))
 
 
 def test_different_operators_are_billed_in_parallel(user_a, org_a, operator, queue):

@@ -76,7 +76,7 @@ def issued_invoice(org_a, user_a):
     invoice = invoice_create(actor=user_a, organization=org_a, data={"note": "Pompes funèbres Léa Çelik"})
     for index in range(3):
         line_add(actor=user_a, invoice=invoice, data={"description": f"Avis de décès n°{index}",
-                                                      "quantity": Decimal("1"), "unit_price": Decimal("89.00")})
+                                                      "quantity": Decimal(1), "unit_price": Decimal("89.00")})
     return invoice_validate(actor=user_a, invoice=invoice)
 
 
@@ -169,7 +169,7 @@ def test_worker_keeps_its_database_connection_and_replaces_a_broken_one(
         s3_server, bucket, queue, workers, org_a, user_a, issued_invoice):
     # given: a worker that has generated one document
     workers(queue, **s3_env(s3_server, bucket))
-    created = lambda document: reload(document).status == DocumentStatus.CREATED and reload(document)  # noqa: E731
+    created = lambda document: reload(document).status == DocumentStatus.CREATED and reload(document)
     first = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
     pipeline.wait_for(lambda: created(first), what="the first document")
     after_first = _other_backends()

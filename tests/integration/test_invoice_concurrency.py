@@ -31,43 +31,66 @@ def year() -> int:
     return timezone.localdate().year
 
 
+PARALLEL_VALIDATIONS = 50
+
+
 def test_parallel_validations_get_consecutive_numbers_without_gaps(user_a, org_a):
     # given
-    drafts = [make_draft(actor=user_a, organization=org_a) for _ in range(20)]
+    drafts = [make_draft(actor=user_a, organization=org_a) for _ in range(PARALLEL_VALIDATIONS)]
 
     # when
-    results = run_together(20, lambda index: invoice_validate(actor=user_a, invoice=drafts[index]).code)
+    results = run_together(PARALLEL_VALIDATIONS, lambda index: invoice_validate(actor=user_a, invoice=drafts[index]).code)
 
     # then
-    assert [status for status, _ in results] == ["ok"] * 20, results
+    assert [status for status, _ in results] == ["ok"] * PARALLEL_VALIDATIONS, results
     prefix = f"ORGA-{year()}-"
     codes = [code for _, code in results]
     assert all(code.startswith(prefix) for code in codes)
-    assert sorted(int(code[len(prefix):]) for code in codes) == list(range(1, 21))
-    assert InvoiceNumberSequence.objects.get(organization=org_a, year=year()).last_number == 20
+    assert sorted(int(code[len(prefix):]) for code in codes) == list(range(1, PARALLEL_VALIDATIONS + 1))
+    assert InvoiceNumberSequence.objects.get(organization=org_a, year=year()).last_number == PARALLEL_VALIDATIONS
     stored = Invoice.objects.filter(organization=org_a, status=InvoiceStatus.VALIDATED)
-    assert sorted(stored.values_list("code", flat=True)) == [f"{prefix}{n:06d}" for n in range(1, 21)]
+    assert sorted(stored.values_list("code", flat=True)) == [
+        f"{prefix}{n:06d}" for n in range(1, PARALLEL_VALIDATIONS + 1)]
 
 
-def test_two_parallel_half_payments_mark_the_invoice_paid_once(user_a, org_a):
-    # given
+def test_parallel_payments_total_exactly_and_mark_the_invoice_paid_once(user_a, org_a):
+    # given: DEFAULT_TOTAL (289.50) in 10 uneven payments, cents included
     invoice = invoice_validate(actor=user_a, invoice=make_draft(actor=user_a, organization=org_a))
-    half = DEFAULT_TOTAL / 2
+    amounts = [Decimal(amount) for amount in ("12.34", "45.67", "8.90", "33.33", "21.01", "50.00", "0.05", "19.99", "60.00")]
+    amounts.append(DEFAULT_TOTAL - sum(amounts))
+    assert sum(amounts) == DEFAULT_TOTAL
 
     # when
-    results = run_together(2, lambda index: payment_record(actor=user_a, invoice=invoice, data={"amount_payed": half}))
+    results = run_together(len(amounts), lambda index: payment_record(
+        actor=user_a, invoice=invoice, data={"amount_payed": amounts[index]}))
 
-    # then
-    assert [status for status, _ in results] == ["ok", "ok"], results
+    # then: every payment recorded, the total exact to the cent, PAID once
+    assert [status for status, _ in results] == ["ok"] * len(amounts), results
     invoice.refresh_from_db()
-    assert sorted(InvoicePayment.objects.filter(invoice=invoice).values_list("amount_payed", flat=True)) == [
-        Decimal("144.75"), Decimal("144.75")
-    ]
+    assert sorted(InvoicePayment.objects.filter(invoice=invoice).values_list("amount_payed", flat=True)) == sorted(amounts)
     assert (invoice.status, invoice.amount_payed) == (InvoiceStatus.PAID, DEFAULT_TOTAL)
     assert invoice.date_payed == timezone.localdate()
     to_paid = InvoiceEvent.objects.filter(invoice=invoice, event_type=EventType.STATUS, message__startswith="status validated → paid")
     assert to_paid.count() == 1
-    assert InvoiceEvent.objects.filter(invoice=invoice, event_type=EventType.PAYMENT).count() == 2
+    assert InvoiceEvent.objects.filter(invoice=invoice, event_type=EventType.PAYMENT).count() == len(amounts)
+
+
+def test_parallel_payments_on_many_invoices_keep_each_total_exact(user_a, org_a):
+    # given: 5 invoices, 4 payments of a quarter each, all 20 at once
+    invoices = [invoice_validate(actor=user_a, invoice=make_draft(actor=user_a, organization=org_a)) for _ in range(5)]
+    quarter = (DEFAULT_TOTAL / 4).quantize(Decimal("0.01"))
+    amounts = [quarter, quarter, quarter, DEFAULT_TOTAL - 3 * quarter]
+
+    # when
+    results = run_together(20, lambda index: payment_record(
+        actor=user_a, invoice=invoices[index % 5], data={"amount_payed": amounts[index // 5]}))
+
+    # then
+    assert [status for status, _ in results] == ["ok"] * 20, results
+    for invoice in invoices:
+        invoice.refresh_from_db()
+        assert (invoice.status, invoice.amount_payed) == (InvoiceStatus.PAID, DEFAULT_TOTAL)
+        assert InvoicePayment.objects.filter(invoice=invoice).count() == 4
 
 
 def test_parallel_updates_with_the_same_version_let_exactly_one_win(user_a, org_a):

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def issued_invoice(org_a, user_a):
     invoice = invoice_create(actor=user_a, organization=org_a, data={})
-    line_add(actor=user_a, invoice=invoice, data={"description": "Avis de décès", "quantity": Decimal("1"),
+    line_add(actor=user_a, invoice=invoice, data={"description": "Avis de décès", "quantity": Decimal(1),
                                                   "unit_price": Decimal("89.00")})
     return invoice_validate(actor=user_a, invoice=invoice)
 
