@@ -22,6 +22,7 @@ from invoice.models import Invoice, InvoiceLineItem
 from invoice.numbering import next_number
 from invoice.selectors import accepted_payments, active_lines, invoice_lock
 from invoice.services.events import event_record
+from invoice.signals import invoice_cancelled
 from invoice.validation import ensure_editable, ensure_period, ensure_transition, status_name
 
 # Client-editable header fields → (camelCase name, max length or None).
@@ -214,6 +215,7 @@ def invoice_cancel(*, actor, invoice: Invoice, version: int | None = None, reaso
     old, invoice.status = invoice.status, target
     _save_header(invoice, actor=actor, reason="invoice_cancel")
     _status_event(invoice, old, actor, f"credit note {credit.code}" + (f" ({reason})" if reason else ""))
+    invoice_cancelled.send(sender=Invoice, invoice=invoice, credit_note=credit, actor=actor)
     return invoice, credit
 
 

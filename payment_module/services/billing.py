@@ -46,7 +46,7 @@ def _live_document(organization, operator, start_date, end_date, fmt) -> Invoice
     return InvoiceDocument.objects.filter(
         organization=organization, operator=operator, start_date=start_date, end_date=end_date, format=fmt,
         status__in=documents.LIVE,
-    ).first()
+    ).exclude(invoice__status=InvoiceStatus.CANCELLED).first()
 
 
 def _period_invoice(organization, operator, start_date, end_date) -> Invoice | None:
@@ -146,9 +146,9 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
     )
 
 
-def _link_orders(orders: list[Order], lines, *, actor) -> None:
-    """order.invoice_line = its line, in one UPDATE, with a history row and a new version each
-    (as save_with_history would)."""
+def _link_orders(orders: list[Order], lines, *, actor, reason: str = "generate_operator_invoice") -> None:
+    """order.invoice_line = its line (or None), in one UPDATE, with a history row and a new version
+    each (as save_with_history would)."""
     from simple_history.utils import bulk_update_with_history
 
     now = timezone.now()
@@ -158,7 +158,21 @@ def _link_orders(orders: list[Order], lines, *, actor) -> None:
         order.user_updated = actor
         order.date_updated = now
     bulk_update_with_history(orders, Order, ["invoice_line", "version", "user_updated", "date_updated"],
-                             default_user=actor, default_change_reason="generate_operator_invoice")
+                             default_user=actor, default_change_reason=reason)
+
+
+def release_orders(*, invoice: Invoice, actor) -> int:
+    """The orders billed by a cancelled invoice become unbilled again, so that a new invoice (the
+    corrected one) can bill them; the cancelled invoice and its credit note keep their lines.
+    Returns how many were released."""
+    orders = list(Order.objects.select_for_update().filter(invoice_line__invoice=invoice))
+    if orders:
+        _link_orders(orders, [None] * len(orders), actor=actor, reason="invoice_cancel")
+    return len(orders)
+
+
+def _on_invoice_cancelled(sender, *, invoice, actor, **kwargs) -> None:
+    release_orders(invoice=invoice, actor=actor)
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from invoice.models import (
     InvoiceNumberSequence,
 )
 from invoice.services.documents import document_fail
-from invoice.services.invoices import today
+from invoice.services.invoices import invoice_cancel, today
 from payment_module.constants import OrderKind
 from payment_module.models import Order
 from payment_module.services.billing import (
@@ -220,6 +220,47 @@ def test_after_a_failed_document_the_same_period_requests_a_new_one(user_a, org_
     assert again.pk != failed.pk
     assert (again.invoice_id, again.status) == (failed.invoice_id, DocumentStatus.PENDING)
     assert Invoice.objects.count() == 1
+
+
+def test_cancelling_an_invoice_frees_its_orders_for_a_corrected_invoice(user_a, org_a, operator_a, june_orders):
+    # given: June billed, then cancelled by a credit note
+    first = generate(user_a, org_a, operator_a)
+    cancelled, credit = invoice_cancel(actor=user_a, invoice=first.invoice, reason="mauvais tarif")
+
+    # then: its orders are unbilled again (one new version each), the credit note mirrors it
+    assert cancelled.status == InvoiceStatus.CANCELLED and credit.document_type == DocumentType.CREDIT_NOTE
+    assert Order.objects.filter(invoice_line__isnull=False).count() == 0
+    assert all(order.version == 3 for order in Order.objects.all())  # created, billed, released
+    assert Order.history.filter(history_change_reason="invoice_cancel").count() == 5
+
+    # when: the same period is asked again
+    again = generate(user_a, org_a, operator_a)
+
+    # then: a new invoice bills the same five orders, not the cancelled invoice's document
+    assert again.pk != first.pk and again.invoice_id not in (first.invoice_id, credit.pk)
+    assert again.invoice.status == InvoiceStatus.VALIDATED and again.invoice.line_items.count() == 5
+    assert set(Order.objects.values_list("invoice_line__invoice_id", flat=True)) == {again.invoice_id}
+    assert again.invoice.amount_total == first.invoice.amount_total == -credit.amount_total
+
+
+def test_a_failed_release_rolls_the_cancellation_back(user_a, org_a, operator_a, june_orders, monkeypatch):
+    # given
+    invoice = generate(user_a, org_a, operator_a).invoice
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("payment_module.services.billing.release_orders", broken)
+
+    # when
+    with pytest.raises(RuntimeError):
+        invoice_cancel(actor=user_a, invoice=invoice)
+
+    # then: nothing changed, no credit note
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.VALIDATED
+    assert Invoice.objects.filter(document_type=DocumentType.CREDIT_NOTE).count() == 0
+    assert Order.objects.filter(invoice_line__invoice=invoice).count() == 5
 
 
 def test_the_json_document_is_generated_at_once_in_eager_mode(user_a, org_a, operator_a, june_orders,
