@@ -80,6 +80,14 @@ def _party(obj) -> PartySnapshot:
     return PartySnapshot(**values)
 
 
+def payment_days(invoice) -> int:
+    """The invoice's own terms: its due date minus its issue date (an operator's terms for a
+    generated invoice), else the organisation's default."""
+    if invoice.date_invoice and invoice.date_due and invoice.date_due >= invoice.date_invoice:
+        return (invoice.date_due - invoice.date_invoice).days
+    return invoice.organization.payment_days
+
+
 def document_snapshot(invoice_id) -> InvoiceSnapshot:
     """Everything a renderer needs, read once: invoice, seller, buyer, lines, VAT breakdown."""
     from core.calculation import get_rules
@@ -124,6 +132,6 @@ def document_snapshot(invoice_id) -> InvoiceSnapshot:
         amount_net=invoice.amount_net, amount_discount=invoice.amount_discount, tax_total=tax_total,
         amount_total=invoice.amount_total, amount_payed=invoice.amount_payed,
         amount_due=invoice.amount_total - invoice.amount_payed, payment_reference=invoice.payment_reference,
-        payment_days=organization.payment_days, note=invoice.note, terms=invoice.terms, buyer_reference=invoice.code_tp,
+        payment_days=payment_days(invoice), note=invoice.note, terms=invoice.terms, buyer_reference=invoice.code_tp,
         template_blocks=dict(organization.template_blocks or {}),
     )

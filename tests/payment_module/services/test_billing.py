@@ -20,6 +20,8 @@ from invoice.models import (
     InvoiceLineItem,
     InvoiceNumberSequence,
 )
+from invoice.renderers import render
+from invoice.selectors import document_snapshot
 from invoice.services.documents import document_fail
 from invoice.services.invoices import invoice_cancel, today
 from payment_module.constants import OrderKind
@@ -220,6 +222,21 @@ def test_after_a_failed_document_the_same_period_requests_a_new_one(user_a, org_
     assert again.pk != failed.pk
     assert (again.invoice_id, again.status) == (failed.invoice_id, DocumentStatus.PENDING)
     assert Invoice.objects.count() == 1
+
+
+def test_the_document_shows_the_operators_payment_terms_not_the_organisations(user_a, org_a, operator_a, june_orders):
+    # given: the organisation pays at 30 days, this operator at 45
+    operator = operator_update(actor=user_a, operator=operator_a, version=operator_a.version, changes={"payment_days": 45})
+    assert org_a.payment_days == 30
+
+    # when
+    invoice = generate(user_a, org_a, operator).invoice
+    snapshot = document_snapshot(invoice.pk)
+
+    # then: due date and the terms printed agree
+    assert invoice.date_due == invoice.date_invoice + timedelta(days=45)
+    assert snapshot.payment_days == 45
+    assert b"Paiement \xc3\xa0 45 jours" in render("xml", snapshot).content
 
 
 def test_cancelling_an_invoice_frees_its_orders_for_a_corrected_invoice(user_a, org_a, operator_a, june_orders):
