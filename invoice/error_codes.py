@@ -13,6 +13,7 @@ class InvoiceErrorCode(Enum):
     NOT_A_MESSAGE = "not_a_message"
     HAS_PAYMENTS = "has_payments"
     DUPLICATE_CODE = "duplicate_code"
+    RESERVED_CODE = "reserved_code"
     INVALID_FORMAT = "invalid_format"
     NOT_ISSUED = "not_issued"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"

@@ -4,6 +4,8 @@ The sequence row is locked (SELECT … FOR UPDATE) in the caller's transaction: 
 validations queue on it, and a rolled-back validation gives its number back."""
 from __future__ import annotations
 
+import re
+
 from invoice.constants import NUMBER_WIDTH
 from invoice.models import InvoiceNumberSequence
 
@@ -20,3 +22,9 @@ def next_number(organization, year: int) -> str:
 
 def format_number(prefix: str, year: int, number: int) -> str:
     return f"{prefix}-{year}-{number:0{NUMBER_WIDTH}d}"
+
+
+def is_series_number(prefix: str, code: str) -> bool:
+    """Whether `code` has the shape of a number of this series (PREFIX-YYYY-digits): such codes are
+    only given at validation, or a draft holding one would block the sequence when it gets there."""
+    return re.fullmatch(rf"{re.escape(prefix)}-\d{{4}}-\d+", code.strip(), flags=re.IGNORECASE) is not None

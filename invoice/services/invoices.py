@@ -19,7 +19,7 @@ from invoice.calculation import compute_line, compute_totals
 from invoice.constants import DocumentType, EventType, InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceLineItem
-from invoice.numbering import next_number
+from invoice.numbering import is_series_number, next_number
 from invoice.selectors import accepted_payments, active_lines, invoice_lock
 from invoice.services.events import event_record
 from invoice.signals import invoice_cancelled
@@ -54,6 +54,11 @@ def _validate_header(invoice: Invoice, changes: dict) -> None:
     for name, (label, limit) in EDITABLE_FIELDS.items():
         if name in changes and limit is not None and changes[name] is not None:
             check.check(ensure_max_length, changes[name], limit, label)
+    if isinstance(changes.get("code"), str) and is_series_number(invoice.organization.invoice_number_prefix, changes["code"]):
+        check.errors.append(DomainError(InvoiceErrorCode.RESERVED_CODE,
+                              f"{changes['code'].strip()!r} has the shape of an invoice number "
+                              f"({invoice.organization.invoice_number_prefix}-YYYY-NNNNNN): numbers are given at "
+                              "validation; use another code, or codeExt for an external number", "code"))
     if "currency_code" in changes:
         check.check(ensure_currency, changes["currency_code"], "currencyCode")
     if changes.get("currency_tp_code"):

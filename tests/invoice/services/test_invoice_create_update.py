@@ -15,7 +15,8 @@ from core.history import history_versions
 from core.models import Organization, User
 from invoice.constants import DocumentType, EventType, InvoiceStatus
 from invoice.models import Invoice, InvoiceEvent
-from invoice.services.invoices import invoice_create, invoice_update
+from invoice.services.invoices import invoice_create, invoice_update, invoice_validate, today
+from invoice.services.lines import line_add
 from tests.invoice.helpers import errors_of, nothing_written
 
 UNKNOWN_ID = "0190f0a4-0000-7000-8000-000000000000"
@@ -48,6 +49,8 @@ BAD_HEADERS = [
     pytest.param(lambda refs: {"thirdparty_type": "order", "thirdparty_id": refs.order_a.pk},
                  [("thirdpartyType", "UNKNOWN_PICKER_TYPE")], id="order-is-not-a-thirdparty"),
     pytest.param({"code": "X" * 65}, [("code", "TOO_LONG")], id="code-too-long"),
+    pytest.param({"code": "ORGA-2026-000003"}, [("code", "RESERVED_CODE")], id="code-of-the-number-series"),
+    pytest.param({"code": " orga-2031-7 "}, [("code", "RESERVED_CODE")], id="code-of-the-series-any-case-year-width"),
     pytest.param(
         {"currency_code": "EURO", "subject_type": "planet", "subject_id": UNKNOWN_ID, "note": "n" * 20001},
         [("note", "TOO_LONG"), ("currencyCode", "INVALID_CURRENCY"), ("subjectType", "UNKNOWN_PICKER_TYPE")],
@@ -236,3 +239,18 @@ def test_the_same_code_in_another_organisation_is_fine(user_a, user_b, org_b, dr
     assert other.code == "DEVIS-7"
     assert InvoiceEvent.objects.filter(invoice=other).count() == 1
     assert uuid.UUID(str(other.pk)) != draft_invoice.pk
+
+
+def test_a_draft_cannot_squat_a_future_number_and_block_validation(user_a, org_a, draft_invoice):
+    # given: a draft refused the next number's code, and another draft
+    with nothing_written(), pytest.raises(DomainError) as raised:
+        invoice_update(actor=user_a, invoice=draft_invoice, changes={"code": f"ORGA-{today().year}-000001"})
+    assert errors_of(raised) == [("code", "RESERVED_CODE")]
+    other = invoice_create(actor=user_a, organization=org_a, data={"code": "DEVIS-ORGA-2026-1"})
+
+    # when: the other is validated
+    line_add(actor=user_a, invoice=other, data={"quantity": Decimal(1), "unit_price": Decimal("10.00")})
+    validated = invoice_validate(actor=user_a, invoice=other)
+
+    # then: it takes the number (a code merely containing the series is fine)
+    assert validated.code == f"ORGA-{today().year}-000001"
