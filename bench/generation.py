@@ -40,10 +40,8 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
-import io
 import json
 import os
-import pstats
 import re
 import secrets
 import socket
@@ -59,6 +57,8 @@ from urllib.parse import urlsplit, urlunsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from bench.profiling import print_profile  # noqa: E402 - after the path set-up
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/molink_bench_gen"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -565,27 +565,15 @@ class Workers:
 
 
 def queue_depth(name: str) -> int:
-    from config.celery import app
+    from invoice.queues import queue_depth as depth
 
-    with app.connection_for_write() as conn:
-        return conn.default_channel.queue_declare(queue=name, passive=True)[1]
+    return depth(name)
 
 
 def delete_queues(queue: str) -> None:
-    from config.celery import app
+    from invoice.queues import delete_topology
 
-    with app.connection_for_write() as conn:
-        channel = conn.default_channel
-        for name in (queue, f"{queue}.dlq"):
-            try:
-                channel.queue_delete(name)
-            except Exception:  # noqa: BLE001 - already gone: the channel is closed, open another
-                channel = conn.channel()
-        for exchange in (queue, f"{queue}.dlx"):
-            try:
-                channel.exchange_delete(exchange)
-            except Exception:  # noqa: BLE001
-                channel = conn.channel()
+    delete_topology(queue)
 
 
 # --------------------------------------------------------------------------------------------
@@ -841,39 +829,6 @@ def run_task_body(fmt: str, document_ids: list, profile: int = 0) -> dict:
         "phases": {p: (timer.totals[p] * 1000 / n, timer.sql[p] / n, timer.sql_seconds[p] * 1000 / n) for p in phases},
         "queries": sum(timer.sql.values()) / n, "profile": hot,
     }
-
-
-def print_profile(profiler: cProfile.Profile, count: int, label: str) -> None:
-    stats = pstats.Stats(profiler)
-    total = sum(tt for (_, _, tt, _, _) in stats.stats.values())
-    print(f"\n--- cProfile, {label}: {count} runs, {total * 1000 / count:.2f} ms/run under the profiler ---")
-    groups: collections.Counter = collections.Counter()
-    for (filename, _, _), (_, _, tt, _, _) in stats.stats.items():
-        groups[_package_of(filename)] += tt
-    print("own time by package (ms/run):")
-    for package, tt in groups.most_common(14):
-        print(f"  {package:<34} {tt * 1000 / count:7.3f}  {100 * tt / total:5.1f} %")
-    for sort, limit in (("tottime", 20), ("cumulative", 35)):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
-        text = out.getvalue()
-        print(f"top by {sort}:")
-        print(text[text.find("   ncalls"):].rstrip())
-
-
-def _package_of(filename: str) -> str:
-    path = filename.replace("\\", "/")
-    if "site-packages/" in path:
-        rest = path.split("site-packages/", 1)[1].split("/")
-        if rest[0] == "django" and len(rest) > 2:
-            return "django." + rest[1]
-        return rest[0]
-    if str(REPO_ROOT) in path:
-        rel = path.split(str(REPO_ROOT) + "/", 1)[1]
-        return "repo:" + rel.split("/")[0] + "/" + (rel.split("/")[1] if rel.count("/") > 1 else "")
-    if path.startswith("~"):
-        return "builtins (C: " + path + ")"
-    return "stdlib:" + Path(path).stem
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,10 +25,8 @@ import argparse
 import collections
 import cProfile
 import gc
-import io
 import json
 import os
-import pstats
 import random
 import re
 import socket
@@ -45,6 +43,8 @@ from urllib.parse import urlsplit, urlunsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from bench.profiling import print_profile  # noqa: E402 - after the path set-up
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/molink_bench"
 LINES_PER_INVOICE = 5
@@ -877,36 +877,7 @@ def profile_requests(app: ProbedApplication, client: GraphQLClient, query: str, 
             client.post(query, variables)
     finally:
         app.profiler = None
-    stats = pstats.Stats(profiler)
-    total = sum(tt for (_, _, tt, _, _) in stats.stats.values())
-    print(f"\n--- cProfile, {label}: {count} requests, {total * 1000 / count:.1f} ms/request under the profiler ---")
-    groups: collections.Counter = collections.Counter()
-    for (filename, _, _), (_, _, tt, _, _) in stats.stats.items():
-        groups[_package_of(filename)] += tt
-    print("own time by package (ms/request):")
-    for package, tt in groups.most_common(14):
-        print(f"  {package:<34} {tt * 1000 / count:7.2f}  {100 * tt / total:5.1f} %")
-    for sort, limit in (("tottime", 25), ("cumulative", 45)):
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
-        text = out.getvalue()
-        print(f"top by {sort}:")
-        print(text[text.find("   ncalls"):].rstrip())
-
-
-def _package_of(filename: str) -> str:
-    path = filename.replace("\\", "/")
-    if "site-packages/" in path:
-        rest = path.split("site-packages/", 1)[1].split("/")
-        if rest[0] == "django" and len(rest) > 2:
-            return "django." + rest[1] + ("." + rest[2] if rest[1] in ("db", "core") and len(rest) > 3 else "")
-        return rest[0]
-    if str(REPO_ROOT) in path:
-        rel = path.split(str(REPO_ROOT) + "/", 1)[1]
-        return "repo:" + rel.split("/")[0] + "/" + (rel.split("/")[1] if rel.count("/") > 1 else "")
-    if path.startswith(("~", "<")):
-        return "builtins (C: " + path + ")" if path.startswith("~") else path
-    return "stdlib:" + Path(path).stem
+    print_profile(profiler, count, label, unit="request", limits=(25, 45))
 
 
 def print_result(name: str, api: dict, raw: dict) -> float:

@@ -57,3 +57,28 @@ def declare_topology(connection=None, *, force: bool = False) -> None:
 def _declare(channel) -> None:
     dead_letter_queue()(channel).declare()
     work_queue()(channel).declare()
+
+
+def queue_depth(name: str) -> int:
+    """Messages ready in queue `name` (raises if it does not exist): the DLQ alert's and the
+    drills' reading."""
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        _name, count, _consumers = conn.default_channel.queue_declare(queue=name, passive=True)
+        return count
+
+
+def delete_topology(queue: str) -> None:
+    """Delete the work queue `queue`, its DLQ and both exchanges (throwaway queues of tests and
+    drills); what is already gone is skipped."""
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        for kind, names_ in (("queue", (queue, f"{queue}.dlq")), ("exchange", (queue, f"{queue}.dlx"))):
+            for name in names_:
+                try:
+                    getattr(channel, f"{kind}_delete")(name)
+                except Exception:  # noqa: BLE001 - already gone: the broker closed the channel, open another
+                    channel = conn.channel()

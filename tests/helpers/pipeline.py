@@ -16,6 +16,8 @@ import boto3
 from django.conf import settings
 from django.db import connection
 
+from invoice import queues
+
 REPO = Path(__file__).resolve().parents[2]
 S3_REGION = "us-east-1"
 S3_KEYS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing"}
@@ -128,29 +130,9 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
 
-def queue_depth(name: str) -> int:
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        _name, count, _consumers = conn.default_channel.queue_declare(queue=name, passive=True)
-        return count
-
-
-def delete_queues(queue: str) -> None:
-    from config.celery import app
-
-    with app.connection_for_write() as conn:
-        channel = conn.default_channel
-        for name in (queue, f"{queue}.dlq"):
-            try:
-                channel.queue_delete(name)
-            except Exception:
-                channel = conn.channel()
-        for exchange in (queue, f"{queue}.dlx"):
-            try:
-                channel.exchange_delete(exchange)
-            except Exception:
-                channel = conn.channel()
+# The broker helpers live with the topology they read.
+queue_depth = queues.queue_depth
+delete_queues = queues.delete_topology
 
 
 def run_manage(args: list[str], env: dict, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -1,0 +1,46 @@
+"""cProfile reports shared by the benchmarks: own time grouped by package, then the top functions."""
+from __future__ import annotations
+
+import collections
+import cProfile
+import io
+import pstats
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def package_of(filename: str) -> str:
+    """'django.db.models', 'graphene', 'repo:invoice/gql', 'stdlib:json', 'builtins (C: ...)'."""
+    path = filename.replace("\\", "/")
+    if "site-packages/" in path:
+        rest = path.split("site-packages/", 1)[1].split("/")
+        if rest[0] == "django" and len(rest) > 2:
+            return "django." + rest[1] + ("." + rest[2] if rest[1] in ("db", "core") and len(rest) > 3 else "")
+        return rest[0]
+    if str(REPO_ROOT) in path:
+        rel = path.split(str(REPO_ROOT) + "/", 1)[1]
+        return "repo:" + rel.split("/")[0] + "/" + (rel.split("/")[1] if rel.count("/") > 1 else "")
+    if path.startswith(("~", "<")):
+        return "builtins (C: " + path + ")" if path.startswith("~") else path
+    return "stdlib:" + Path(path).stem
+
+
+def print_profile(profiler: cProfile.Profile, count: int, label: str, unit: str = "run",
+                  limits: tuple[int, int] = (20, 35)) -> None:
+    """Own time per `unit` by package, then the top `limits` functions by own and cumulative time."""
+    stats = pstats.Stats(profiler)
+    total = sum(tt for (_, _, tt, _, _) in stats.stats.values())
+    print(f"\n--- cProfile, {label}: {count} {unit}s, {total * 1000 / count:.2f} ms/{unit} under the profiler ---")
+    groups: collections.Counter = collections.Counter()
+    for (filename, _, _), (_, _, tt, _, _) in stats.stats.items():
+        groups[package_of(filename)] += tt
+    print(f"own time by package (ms/{unit}):")
+    for package, tt in groups.most_common(14):
+        print(f"  {package:<34} {tt * 1000 / count:7.3f}  {100 * tt / total:5.1f} %")
+    for sort, limit in zip(("tottime", "cumulative"), limits, strict=True):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
+        text = out.getvalue()
+        print(f"top by {sort}:")
+        print(text[text.find("   ncalls"):].rstrip())
