@@ -92,13 +92,14 @@ class OperatorForm(ServiceForm):
 
 class TariffForm(ServiceForm):
     tax_rule = forms.ChoiceField(choices=())
-    service_fields = ("code", "label", "order_kind", "unit_price", "tax_rule", "ledger_account", "date_valid_from",
-                      "date_valid_to")
+    currency_code = forms.CharField(max_length=3, required=False, help_text="ISO 4217; empty: the organisation's")
+    service_fields = ("code", "label", "order_kind", "unit_price", "currency_code", "tax_rule", "ledger_account",
+                      "date_valid_from", "date_valid_to")
 
     class Meta:
         model = Tariff
-        fields = ("code", "label", "order_kind", "unit_price", "tax_rule", "ledger_account", "date_valid_from",
-                  "date_valid_to")
+        fields = ("code", "label", "order_kind", "unit_price", "currency_code", "tax_rule", "ledger_account",
+                  "date_valid_from", "date_valid_to")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,7 +173,7 @@ class OperatorAdmin(ServiceAdmin):
 @admin.register(Tariff)
 class TariffAdmin(ServiceAdmin):
     form = TariffForm
-    list_display = ("code", "label", "order_kind", "unit_price", "tax_rule_label", "date_valid_from", "date_valid_to",
+    list_display = ("code", "label", "order_kind", "unit_price", "currency_code", "tax_rule_label", "date_valid_from", "date_valid_to",
                     "organization")
     list_filter = ("organization", "order_kind")
     search_fields = ("code", "label")

@@ -39,13 +39,15 @@ class Operator(HistoryModel):
 
 
 class Tariff(HistoryBusinessModel):
-    """Price of an order kind, valid from date_valid_from to date_valid_to (inclusive, open end)."""
+    """Price of an order kind in one currency, valid from date_valid_from to date_valid_to
+    (inclusive, open end). Operators are billed with the tariffs of their own currency."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tariffs")
     code = models.CharField(max_length=50)
     label = models.CharField(max_length=255)
     order_kind = models.CharField(max_length=30, choices=OrderKind.choices)
     unit_price = models.DecimalField(max_digits=18, decimal_places=4)
+    currency_code = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 currency of unit_price")
     tax_rule = models.UUIDField(help_text="calculation rule UUID (core.calculation)")
     ledger_account = models.CharField(max_length=64, blank=True, default="")
 

@@ -26,6 +26,8 @@ class TariffInputFields:
     label = graphene.String(required=True)
     order_kind = graphene.String(required=True, description="an OrderKind value, e.g. death_notice")
     unit_price = graphene.Decimal(required=True, description="price excluding VAT, ≥ 0")
+    currency_code = graphene.String(description="ISO 4217 currency of unitPrice (default: the organisation's); "
+                                                "operators are billed with the tariffs of their currency")
     tax_rule = graphene.String(required=True, description="UUID of a calculation rule (calculationRules)")
     ledger_account = graphene.String()
     date_valid_from = graphene.Date(required=True)

@@ -26,9 +26,10 @@ class TariffGQLType(TenantObjectType):
         permissions = ("payment_module.view_tariff",)
         interfaces = (graphene.relay.Node,)
         convert_choices_to_enum = False
-        fields = ("id", "code", "label", "order_kind", "unit_price", "tax_rule", "ledger_account", "date_valid_from",
-                  "date_valid_to", "version", "is_deleted")
-        filter_fields = {"order_kind": ["exact"], "code": ["exact", "icontains"], "is_deleted": ["exact"]}
+        fields = ("id", "code", "label", "order_kind", "unit_price", "currency_code", "tax_rule", "ledger_account",
+                  "date_valid_from", "date_valid_to", "version", "is_deleted")
+        filter_fields = {"order_kind": ["exact"], "code": ["exact", "icontains"], "currency_code": ["exact"],
+                         "is_deleted": ["exact"]}
 
 
 class OrderGQLType(TenantObjectType):

@@ -105,7 +105,8 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
             f"no unbilled orders for operator {operator.code} between {start_date:%d/%m/%Y} and {end_date:%d/%m/%Y}",
             "start_date",
         )
-    tariffs = list(Tariff.objects.filter(organization=organization, is_deleted=False,
+    # The operator is billed in its currency: only tariffs priced in it apply.
+    tariffs = list(Tariff.objects.filter(organization=organization, is_deleted=False, currency_code=operator.currency_code,
                                          order_kind__in={order.kind for order in orders}))
     items = []
     for order in orders:
@@ -114,7 +115,8 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
         tariff = tariff_for(tariffs, order.kind, ordered_on)
         if tariff is None:
             raise DomainError(BillingErrorCode.NO_TARIFF,
-                              f"no tariff for {OrderKind(order.kind).label} valid on {ordered_on:%d/%m/%Y} (order {order.reference})",
+                              f"no tariff in {operator.currency_code} for {OrderKind(order.kind).label} valid on "
+                              f"{ordered_on:%d/%m/%Y} (order {order.reference})",
                               "operator_id")
         items.append({
             "code": order.reference,

@@ -196,16 +196,18 @@ def operator_update(*, actor, operator: Operator, version: int | None, changes: 
 
 # ------------------------------------------------------------------------------------ tariffs
 
-TARIFF_FIELDS = {"code", "label", "order_kind", "unit_price", "tax_rule", "ledger_account", "date_valid_from",
-                 "date_valid_to"}
+TARIFF_FIELDS = {"code", "label", "order_kind", "unit_price", "currency_code", "tax_rule", "ledger_account",
+                 "date_valid_from", "date_valid_to"}
 UNIT_PRICE = Tariff._meta.get_field("unit_price")
 
 
-def _overlapping(organization, order_kind: str, start: date, end: date | None):
-    """Live tariffs of `order_kind` whose validity meets [start, end] (open ends included)."""
+def _overlapping(organization, order_kind: str, currency_code: str, start: date, end: date | None):
+    """Live tariffs of `order_kind` in `currency_code` whose validity meets [start, end] (open ends
+    included)."""
     from django.db.models import Q
 
-    qs = Tariff.objects.filter(organization=organization, order_kind=order_kind, is_deleted=False).filter(
+    qs = Tariff.objects.filter(organization=organization, order_kind=order_kind, currency_code=currency_code,
+                               is_deleted=False).filter(
         Q(date_valid_to__isnull=True) | Q(date_valid_to__gte=start))
     if end is not None:
         qs = qs.filter(Q(date_valid_from__isnull=True) | Q(date_valid_from__lte=end))
@@ -214,8 +216,9 @@ def _overlapping(organization, order_kind: str, start: date, end: date | None):
 
 @transaction.atomic
 def tariff_create(*, actor, organization: Organization, data: dict) -> Tariff:
-    """A price for an order kind over a period. Periods of one kind never overlap: a tariff
-    change is a new tariff starting the day after the previous one ends."""
+    """A price for an order kind in a currency (default: the organisation's) over a period.
+    Periods of one kind and currency never overlap: a tariff change is a new tariff starting the
+    day after the previous one ends."""
     unknown = set(data) - TARIFF_FIELDS
     if unknown:
         raise DomainError(CoreErrorCode.INVALID, f"fields not accepted on a tariff: {', '.join(sorted(unknown))}")
@@ -238,6 +241,8 @@ def tariff_create(*, actor, organization: Organization, data: dict) -> Tariff:
     else:
         unit_price = _check_decimal(check, data["unit_price"], "unitPrice", places=UNIT_PRICE.decimal_places,
                                     digits=UNIT_PRICE.max_digits, minimum=Decimal(0))
+    currency = (data.get("currency_code") or organization.currency_code).upper()
+    check.check(validation.ensure_currency, currency, "currencyCode")
     rule = None
     if data.get("tax_rule") in (None, ""):
         check.errors.append(DomainError(CoreErrorCode.REQUIRED, "taxRule is required", "taxRule"))
@@ -256,18 +261,19 @@ def tariff_create(*, actor, organization: Organization, data: dict) -> Tariff:
     # Serialise tariff writes of the organisation: two concurrent creations cannot both pass the
     # overlap check.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
-    clash = _overlapping(organization, kind, start, end).first()
+    clash = _overlapping(organization, kind, currency, start, end).first()
     if clash is not None:
         since = f"{clash.date_valid_from:%d/%m/%Y}" if clash.date_valid_from else "always"
         until = f"{clash.date_valid_to:%d/%m/%Y}" if clash.date_valid_to else "open end"
         raise DomainError(
             BillingErrorCode.OVERLAPPING_TARIFF,
-            f"tariff {clash.code} for {OrderKind(kind).label} is already valid from {since} to {until}: "
+            f"tariff {clash.code} for {OrderKind(kind).label} in {currency} is already valid from {since} to {until}: "
             "end it before this one starts", "dateValidFrom",
         )
     tariff = Tariff(
         organization=organization, code=data["code"], label=data["label"], order_kind=kind, unit_price=unit_price,
-        tax_rule=rule.id, ledger_account=data.get("ledger_account") or "", date_valid_from=start, date_valid_to=end,
+        currency_code=currency, tax_rule=rule.id, ledger_account=data.get("ledger_account") or "",
+        date_valid_from=start, date_valid_to=end,
     )
     save_with_history(tariff, actor=actor, reason="tariff_create")
     return tariff

@@ -7,7 +7,8 @@ from payment_module.services.operators import tariff_create
 
 
 class CreateTariffMutation(BaseMutation):
-    """Add a price for an order kind over a period (periods of one kind never overlap)."""
+    """Add a price for an order kind in a currency over a period (periods of one kind and currency
+    never overlap)."""
 
     tariff = graphene.Field(TariffGQLType)
 

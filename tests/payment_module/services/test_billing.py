@@ -30,7 +30,7 @@ from payment_module.services.billing import (
     generate_for_period,
     generate_operator_invoice,
 )
-from payment_module.services.operators import operator_update
+from payment_module.services.operators import operator_update, tariff_create
 from tests.payment_module.helpers import at, errors_of, make_order, nothing_written
 
 pytestmark = pytest.mark.django_db
@@ -222,6 +222,30 @@ def test_after_a_failed_document_the_same_period_requests_a_new_one(user_a, org_
     assert again.pk != failed.pk
     assert (again.invoice_id, again.status) == (failed.invoice_id, DocumentStatus.PENDING)
     assert Invoice.objects.count() == 1
+
+
+def test_an_operator_is_billed_with_the_tariffs_of_its_currency(user_a, org_a, operator_a, june_orders):
+    # given: a Swiss operator; death notices have a CHF tariff, options do not yet
+    operator = operator_update(actor=user_a, operator=operator_a, version=operator_a.version,
+                               changes={"currency_code": "CHF"})
+    with nothing_written(), pytest.raises(DomainError) as raised:
+        generate(user_a, org_a, operator)
+    assert errors_of(raised) == [("operator_id", "NO_TARIFF")]
+    assert "no tariff in CHF" in raised.value.errors[0].message
+
+    # when: CHF tariffs for every kind ordered
+    for kind, price in ((OrderKind.DEATH_NOTICE, "99.00"), (OrderKind.NOTICE_PHOTO, "17.00"),
+                        (OrderKind.NOTICE_PRINT, "55.00"), (OrderKind.ANNIVERSARY, "42.00")):
+        tariff_create(actor=user_a, organization=org_a, data={
+            "code": f"CHF-{kind}", "label": kind, "order_kind": kind, "unit_price": Decimal(price), "currency_code": "CHF",
+            "tax_rule": FR_VAT_20.id, "date_valid_from": date(2026, 1, 1)})
+    invoice = generate(user_a, org_a, operator).invoice
+
+    # then: CHF prices on a CHF invoice (CMD-2 keeps its override)
+    assert invoice.currency_code == "CHF"
+    prices = dict(invoice.line_items.values_list("code", "unit_price"))
+    assert prices == {"CMD-1": Decimal("99.0000"), "CMD-1-PHOTO": Decimal("17.0000"), "CMD-2": Decimal("79.0000"),
+                      "CMD-2-PRESSE": Decimal("55.0000"), "CMD-3-ANNIV": Decimal("42.0000")}
 
 
 def test_the_document_shows_the_operators_payment_terms_not_the_organisations(user_a, org_a, operator_a, june_orders):

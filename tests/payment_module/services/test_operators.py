@@ -213,6 +213,8 @@ BAD_TARIFFS = [
     pytest.param({"label": "L" * 256}, [("label", "TOO_LONG")], id="label-too-long"),
     pytest.param({"date_valid_from": None}, [("dateValidFrom", "REQUIRED")], id="no-start"),
     pytest.param({"date_valid_to": date(2026, 6, 30)}, [("dateValidTo", "INVALID_PERIOD")], id="end-before-start"),
+    pytest.param({"currency_code": "EURO"}, [("currencyCode", "INVALID_CURRENCY")], id="currency-not-iso"),
+    pytest.param({"currency_code": "XYZ"}, [("currencyCode", "INVALID_CURRENCY")], id="currency-unknown"),
     pytest.param({"unit_price": Decimal(-1), "tax_rule": uuid.UUID(int=7), "order_kind": ""},
                  [("orderKind", "REQUIRED"), ("unitPrice", "OUT_OF_RANGE"), ("taxRule", "UNKNOWN_TAX_RULE")],
                  id="every-error-at-once"),
@@ -269,6 +271,20 @@ def test_adjacent_periods_other_kinds_and_other_organisations_do_not_overlap(use
     # then
     assert len(created) == 4
     assert Tariff.objects.filter(organization=org_a, order_kind=OrderKind.DEATH_NOTICE).count() == 3
+
+
+def test_a_tariff_is_in_the_organisations_currency_unless_told_and_currencies_do_not_overlap(user_a, org_a, tariffs_a):
+    # when: the same kind and period as an existing EUR tariff, in Swiss francs; then one by default
+    chf = tariff_create(actor=user_a, organization=org_a, data=tariff_data(currency_code=" chf ", unit_price=Decimal("95")))
+    default = tariff_create(actor=user_a, organization=org_a, data=tariff_data(
+        order_kind=OrderKind.THANKS_NOTICE, tax_rule=FR_VAT_5_5.id))
+
+    # then
+    assert (chf.currency_code, default.currency_code) == ("CHF", org_a.currency_code) == ("CHF", "EUR")
+    with nothing_written(), pytest.raises(DomainError) as raised:
+        tariff_create(actor=user_a, organization=org_a, data=tariff_data(currency_code="CHF",
+                                                                           date_valid_from=date(2027, 1, 1)))
+    assert errors_of(raised) == [("dateValidFrom", "OVERLAPPING_TARIFF")]
 
 
 def test_a_deleted_tariff_does_not_block_a_new_one(user_a, org_a):
