@@ -1,8 +1,11 @@
 """Bounded load test on loopback: N concurrent users for S seconds on the card list page, the card
-page, payment creation and document requests, against a threaded WSGI server in a subprocess
-(PostgreSQL, tasks in-process). Prints per-operation p50/p95 and the error count (target: 0).
+page, payment creation and document requests, against the production server (gunicorn, as
+docker/Dockerfile runs it, `--workers` processes × `--threads`) or Django's threaded WSGI server in
+one process (`--server wsgiref`), with PostgreSQL and tasks in-process. Prints per-operation
+p50/p95 and the error count (target: 0).
 
     DEBUG=1 .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--invoices 300]
+                                           [--server gunicorn|wsgiref] [--workers 2] [--threads 4]
 """
 from __future__ import annotations
 
@@ -101,6 +104,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--invoices", type=int, default=300)
+    parser.add_argument("--server", choices=("gunicorn", "wsgiref"), default="gunicorn")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn processes (default: CPUs)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per process (default 4)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -110,8 +116,12 @@ def main() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], cwd=REPO,
-                              env={**os.environ, **SERVER_ENV})
+    if args.server == "gunicorn":
+        command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(args.workers), "--threads", str(args.threads), "--backlog", "256"]
+    else:
+        command = [sys.executable, __file__, "--serve", str(port)]
+    server = subprocess.Popen(command, cwd=REPO, env={**os.environ, **SERVER_ENV})
     url = f"http://127.0.0.1:{port}/graphql"
     try:
         for _ in range(100):
@@ -155,7 +165,9 @@ def main() -> int:
         server.terminate()
         server.wait(10)
     total = sum(len(v) for v in latencies.values())
-    print(f"users {args.users}, {args.seconds} s, {total} requests ({total / args.seconds:.1f}/s), "
+    server_text = (f"gunicorn {args.workers} workers x {args.threads} threads" if args.server == "gunicorn"
+                   else "wsgiref, 1 process")
+    print(f"users {args.users}, {args.seconds} s, {server_text}: {total} requests ({total / args.seconds:.1f}/s), "
           f"errors {sum(errors.values())}")
     for name in ("list", "card", "payment", "document"):
         values = latencies[name]
