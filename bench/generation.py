@@ -872,7 +872,9 @@ def child_big_pdf(invoice_id: str, use_tracemalloc: bool) -> int:
 def _install_tracemalloc_probes():
     """Snapshots of the traced memory where xhtml2pdf's peak is: when the story (the flowables
     built from the HTML) is complete and reportlab starts a layout pass, and in the middle of the
-    last pass (the document is laid out twice: <pdf:pagecount> needs the page count)."""
+    second pass. A pass is one reportlab build: one per part of the PDF renderer (parts of
+    invoice.renderers.pdf.CHUNK_LINES lines; before them, the whole document was laid out twice
+    for <pdf:pagecount>)."""
     import tracemalloc
 
     from reportlab.platypus import doctemplate

@@ -79,35 +79,13 @@ def _add_output_intent(writer) -> None:
     writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
 
 
-def _font_dicts(writer):
-    """Every /Font resource dictionary of the pages and their form XObjects."""
-    seen, found = set(), []
-
-    def visit(resources, depth=0):
-        if resources is None or depth > 10:
-            return
-        resources = resources.get_object()
-        fonts = resources.get("/Font")
-        if fonts is not None and id(fonts.get_object()) not in seen:
-            seen.add(id(fonts.get_object()))
-            found.append(fonts.get_object())
-        for xobject in (resources.get("/XObject") or {}).values():
-            xobject = xobject.get_object()
-            if xobject.get("/Subtype") == "/Form":
-                visit(xobject.get("/Resources"), depth + 1)
-
-    for page in writer.pages:
-        visit(page.get("/Resources"))
-    return found
-
-
 def _drop_preamble_fonts(writer) -> None:
     """Remove reportlab's font-only text objects naming an unembedded standard font, then the font
     itself when nothing shows text with it any more."""
     from pypdf.generic import NameObject
 
     candidates = set()
-    for fonts in _font_dicts(writer):
+    for fonts in pdf_renderer.font_dictionaries(writer):
         for name, font in fonts.items():
             font = font.get_object()
             if font.get("/Subtype") == "/Type1" and "/FontDescriptor" not in font:
@@ -128,7 +106,7 @@ def _drop_preamble_fonts(writer) -> None:
             contents.set_data(cleaned)
             page.replace_contents(contents)
             page.compress_content_streams()
-    for fonts in _font_dicts(writer):
+    for fonts in pdf_renderer.font_dictionaries(writer):
         for name in candidates - still_used:
             fonts.pop(NameObject("/" + name), None)
 

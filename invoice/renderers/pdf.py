@@ -8,10 +8,20 @@ The French legal mentions (due date, late-payment penalties, the 40 € recovery
 early-payment discount, VAT exemption reasons) sit in their own section that no override removes.
 
 Text is set in Bitstream Vera Sans (bundled in ``fonts/``, licence beside it), embedded as a
-subset so that é, è, ç and € render everywhere and the file can become PDF/A (see facturx.py)."""
+subset so that é, è, ç and € render everywhere and the file can become PDF/A (see facturx.py).
+
+A long invoice is rendered in parts of at most ``CHUNK_LINES`` lines, one xhtml2pdf call each:
+xhtml2pdf holds ≈ 75 KiB of objects per line until its document is built, and reportlab's table
+splitting is quadratic in the rows left, so one call for 10,000 lines takes minutes and close to
+1 GiB. The first part has the header blocks, the last one the totals, references and mentions; the
+parts are joined with pypdf, and the pages are numbered afterwards ("<title> — page i / n" under the
+footer text, drawn with reportlab in the same font), since the page count is only known then. An
+invoice of up to ``CHUNK_LINES`` lines is one part. Figures: docs/performance.md, "The 10,000-line
+invoice (PDF)"."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -27,6 +37,23 @@ TEMPLATE = "invoice/document.html"
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_REGULAR = FONTS_DIR / "Vera.ttf"
 FONT_BOLD = FONTS_DIR / "VeraBd.ttf"
+
+# Lines per xhtml2pdf call. A part holds ≈ 60-80 KiB of memory per line while it is built; each
+# part also embeds its own font subsets (≈ 40 KiB) and ends on a page of its own. 1,000 keeps a
+# 10,000-line invoice at ≈ 200 MiB peak RSS (docs/performance.md, "The 10,000-line invoice (PDF)").
+CHUNK_LINES = 1000
+
+# The page-number line sits under the footer text, where xhtml2pdf would set one more line of the
+# template's footer frame (@frame footer_frame: 1.4 cm from the left, 18.2 cm wide, its top 2.1 cm
+# above the bottom of the page; #footer_content: 7 pt, line height 1.5, #555555, centred).
+CM = 72 / 2.54  # points
+FOOTER_LEFT, FOOTER_WIDTH, FOOTER_TOP = 1.4 * CM, 18.2 * CM, 2.1 * CM
+FOOTER_FONT_SIZE = 7
+FOOTER_LEADING = 1.5 * FOOTER_FONT_SIZE
+FOOTER_BASELINE = 5.32  # from the top of a footer line down to its baseline, as xhtml2pdf sets it
+FOOTER_COLOUR = "#555555"
+FOOTER_MAX_LINES = 4  # taller footer text is shrunk into the frame: the page line then stays under it
+PAGE_NUMBER_FONT = "InvoiceSans-PageNumber"  # Vera Sans registered with reportlab for the stamps
 
 NBSP = "\u00a0"
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
@@ -154,8 +181,22 @@ def _exemption_mentions(snapshot: InvoiceSnapshot) -> list[str]:
     return reasons
 
 
-def build_context(snapshot: InvoiceSnapshot) -> dict:
-    """Everything the template shows, already formatted (the template only lays it out)."""
+def _footer_text(seller: dict, blocks: dict) -> str:
+    if blocks.get("footer"):
+        return blocks["footer"].replace("\r\n", "\n").replace("\r", "\n")
+    parts = [seller["name"]]
+    if seller["siren"]:
+        parts.append(f"SIREN {seller['siren']}")
+    if seller["vat_number"]:
+        parts.append(f"TVA intracommunautaire {seller['vat_number']}")
+    if seller["email"]:
+        parts.append(seller["email"])
+    return " — ".join(parts)
+
+
+def document_context(snapshot: InvoiceSnapshot) -> dict:
+    """Everything the template shows but the lines, already formatted (the template only lays it
+    out)."""
     currency = snapshot.currency or "EUR"
     money = lambda value: format_money(value, currency)
     is_credit_note = snapshot.document_type == "CREDIT_NOTE"
@@ -184,7 +225,6 @@ def build_context(snapshot: InvoiceSnapshot) -> dict:
         "currency": currency,
         "seller": seller,
         "buyer": _party(snapshot.buyer),
-        "lines": [_line(line, currency) for line in snapshot.lines],
         "has_discounts": any(line.discount or line.deduction for line in snapshot.lines),
         "taxes": [{
             "label": tax.label, "rate": format_percent(tax.rate) if tax.vat_category in ("S", "") or tax.rate
@@ -201,24 +241,165 @@ def build_context(snapshot: InvoiceSnapshot) -> dict:
         "terms": snapshot.terms,
         "mentions": mentions,
         "blocks": blocks,
+        "footer_text": _footer_text(seller, blocks),
         "font_regular": FONT_REGULAR.as_posix(),
         "font_bold": FONT_BOLD.as_posix(),
     }
 
 
+def build_context(snapshot: InvoiceSnapshot) -> dict:
+    """The context of the whole document as one part."""
+    lines = [_line(line, snapshot.currency or "EUR") for line in snapshot.lines]
+    return {**document_context(snapshot), "lines": lines, "first_part": True, "last_part": True}
+
+
+def part_contexts(snapshot: InvoiceSnapshot, chunk_lines: int) -> Iterator[dict]:
+    """The context of each part: ``chunk_lines`` lines at most, header blocks in the first part,
+    totals and mentions in the last. Lines are formatted part by part. An overridden ``details``
+    block shows no lines: one part."""
+    context = document_context(snapshot)
+    lines = () if context["blocks"].get("details") else snapshot.lines
+    starts = range(0, len(lines), chunk_lines) or range(1)
+    for start in starts:
+        yield {**context, "lines": [_line(line, context["currency"]) for line in lines[start:start + chunk_lines]],
+               "first_part": start == starts[0], "last_part": start == starts[-1]}
+
+
 def render_html(snapshot: InvoiceSnapshot) -> str:
+    """The HTML of the whole document as one part (what ``render`` does for a short invoice)."""
     return get_template(TEMPLATE).render(build_context(snapshot))
 
 
-def render(snapshot: InvoiceSnapshot) -> bytes:
+def render(snapshot: InvoiceSnapshot, *, chunk_lines: int | None = None) -> bytes:
+    """The PDF, in parts of ``chunk_lines`` lines (default ``CHUNK_LINES``) joined and page-numbered.
+    A part's objects are freed as soon as its call returns (measured: an explicit gc.collect()
+    between parts does not lower the peak); only its bytes are kept."""
+    template = get_template(TEMPLATE)
+    parts = []
+    for context in part_contexts(snapshot, chunk_lines or CHUNK_LINES):
+        parts.append(_xhtml2pdf(template.render(context), snapshot.number))
+    # every part has the same title and footer text
+    return assemble(parts, title=context["document_title"], footer_text=context["footer_text"])
+
+
+def _xhtml2pdf(html: str, number: str) -> bytes:
     from xhtml2pdf import pisa
     from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-    html = render_html(snapshot)
     # Local reads confined to the bundled fonts, and nothing fetched over the network.
     policy = ResourceAccessPolicy(base_dir=FONTS_DIR, allow_remote=False)
     output = io.BytesIO()
     status = pisa.CreatePDF(html, dest=output, encoding="utf-8", resource_policy=policy)
     if status.err:
-        raise RenderError("PDF_RENDER_FAILED", f"xhtml2pdf reported {status.err} error(s) rendering invoice {snapshot.number!r}")
+        raise RenderError("PDF_RENDER_FAILED", f"xhtml2pdf reported {status.err} error(s) rendering invoice {number!r}")
     return output.getvalue()
+
+
+# -- joining the parts, numbering the pages -------------------------------------------------------
+
+def assemble(parts: list[bytes], *, title: str, footer_text: str) -> bytes:
+    """One PDF of the parts in order (the document information and catalogue of the first), each
+    page stamped "<title> — page i / n", font subsets renamed apart."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
+    for part in parts[1:]:
+        writer.append(PdfReader(io.BytesIO(part)))
+    count = len(writer.pages)
+    stamps = PdfReader(io.BytesIO(_page_numbers(count, title=title, footer_text=footer_text)))
+    for page, stamp in zip(writer.pages, stamps.pages, strict=True):
+        page.merge_page(stamp)
+        page.compress_content_streams()  # merging decoded them
+    _rename_font_subsets(writer)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def _page_number_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if PAGE_NUMBER_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(PAGE_NUMBER_FONT, FONT_REGULAR))
+    return PAGE_NUMBER_FONT
+
+
+def footer_line_count(footer_text: str) -> int:
+    """Lines the footer text takes in the footer frame: one per line break, long lines wrapped."""
+    from reportlab.lib.utils import simpleSplit
+
+    font = _page_number_font()
+    return sum(max(1, len(simpleSplit(line, font, FOOTER_FONT_SIZE, FOOTER_WIDTH))) for line in footer_text.split("\n"))
+
+
+def _page_numbers(count: int, *, title: str, footer_text: str) -> bytes:
+    """A PDF of ``count`` A4 pages holding nothing but the page-number line, in the embedded font."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    font = _page_number_font()
+    baseline = FOOTER_TOP - FOOTER_BASELINE - min(footer_line_count(footer_text), FOOTER_MAX_LINES) * FOOTER_LEADING
+    output = io.BytesIO()
+    # initialFontName: the page preamble selects this embedded font, not an unembedded Helvetica.
+    canvas = Canvas(output, pagesize=A4, invariant=1, initialFontName=font, initialFontSize=FOOTER_FONT_SIZE)
+    for number in range(1, count + 1):
+        canvas.setFont(font, FOOTER_FONT_SIZE)
+        canvas.setFillColor(HexColor(FOOTER_COLOUR))
+        canvas.drawCentredString(FOOTER_LEFT + FOOTER_WIDTH / 2, baseline, f"{title} — page {number} / {count}")
+        canvas.showPage()
+    canvas.save()
+    return output.getvalue()
+
+
+def font_dictionaries(writer) -> list:
+    """Every /Font resource dictionary of the pages and of their form XObjects."""
+    seen, found = set(), []
+
+    def visit(resources, depth=0):
+        if resources is None or depth > 10:
+            return
+        resources = resources.get_object()
+        fonts = resources.get("/Font")
+        if fonts is not None and id(fonts.get_object()) not in seen:
+            seen.add(id(fonts.get_object()))
+            found.append(fonts.get_object())
+        for xobject in (resources.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                visit(xobject.get("/Resources"), depth + 1)
+
+    for page in writer.pages:
+        visit(page.get("/Resources"))
+    return found
+
+
+def _subset_tag(index: int) -> str:
+    """0 → 'AAAAAA', 1 → 'AAAAAB', …"""
+    letters = []
+    for _ in range(6):
+        index, rest = divmod(index, 26)
+        letters.append(chr(ord("A") + rest))
+    return "".join(reversed(letters))
+
+
+def _rename_font_subsets(writer) -> None:
+    """reportlab tags the font subsets of every PDF it writes AAAAAA+, AAAAAB+, …; joined, the parts
+    and the page-number stamps would hold different subsets of one name, which the PDF specification
+    forbids (a viewer caching fonts by name draws wrong glyphs). Each subset gets a tag of its own."""
+    from pypdf.generic import NameObject
+
+    renamed = {}
+    for fonts in font_dictionaries(writer):
+        for font in fonts.values():
+            font = font.get_object()
+            base = str(font.get("/BaseFont", ""))
+            if id(font) in renamed or len(base) < 8 or base[7] != "+":
+                continue
+            name = NameObject(f"/{_subset_tag(len(renamed))}{base[7:]}")
+            renamed[id(font)] = name
+            font[NameObject("/BaseFont")] = name
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is not None:
+                descriptor.get_object()[NameObject("/FontName")] = name

@@ -32,3 +32,17 @@ def credit_note():
 @pytest.fixture(scope="session")
 def long_snapshot():
     return make_long_snapshot(300)
+
+
+@pytest.fixture(scope="session")
+def multi_part_snapshot():
+    """120 lines: three parts of 50, 50 and 20 lines with ``chunk_lines=MULTI_PART_CHUNK``."""
+    return make_long_snapshot(120)
+
+
+MULTI_PART_CHUNK = 50
+
+
+def line_description(position: int) -> str:
+    """The description make_long_snapshot gives line ``position``."""
+    return f"Avis de décès n° {position} — parution régionale"

@@ -10,9 +10,14 @@ from lxml import etree
 from pypdf import PdfReader
 
 from invoice.renderers import facturx as facturx_renderer
+from invoice.renderers import pdf as pdf_renderer
 from invoice.renderers import render
 from invoice.renderers import xml as xml_renderer
-from tests.invoice.renderers.conftest import pdf_text
+from tests.invoice.renderers.conftest import (
+    MULTI_PART_CHUNK,
+    line_description,
+    pdf_text,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +28,24 @@ def document(snapshot) -> bytes:
 @pytest.fixture(scope="module")
 def reader(document) -> PdfReader:
     return PdfReader(io.BytesIO(document))
+
+
+@pytest.fixture(scope="module")
+def multi_part_document(multi_part_snapshot) -> bytes:
+    """A long invoice whose PDF is rendered in three parts, joined and page-numbered."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf_renderer, "CHUNK_LINES", MULTI_PART_CHUNK)
+        return facturx_renderer.render(multi_part_snapshot)
+
+
+def assert_every_font_embedded(reader: PdfReader) -> None:
+    for page in reader.pages:
+        for name, font in page["/Resources"]["/Font"].items():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            assert descriptor is not None, f"{name} {font.get('/BaseFont')} is not embedded"
+            descriptor = descriptor.get_object()
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), name
 
 
 def test_embedded_xml_is_the_xml_renderers_output(document, snapshot):
@@ -67,13 +90,7 @@ def test_srgb_output_intent(reader):
 
 
 def test_every_font_is_embedded(reader):
-    for page in reader.pages:
-        for name, font in page["/Resources"]["/Font"].items():
-            font = font.get_object()
-            descriptor = font.get("/FontDescriptor")
-            assert descriptor is not None, f"{name} {font.get('/BaseFont')} is not embedded"
-            descriptor = descriptor.get_object()
-            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), name
+    assert_every_font_embedded(reader)
 
 
 def test_info_dictionary_agrees_with_xmp(reader):
@@ -117,3 +134,26 @@ def test_dispatch_through_the_package(snapshot):
     rendered = render("facturx", snapshot)
     assert rendered.content_type == "application/pdf" and rendered.extension == "facturx.pdf"
     assert rendered.content.startswith(b"%PDF-")
+
+
+def test_multi_part_invoice_becomes_a_factur_x_pdfa3(multi_part_document, multi_part_snapshot):
+    # given: the PDF of 120 lines in parts of 50 (checked in test_pdf_parts.py)
+    reader = PdfReader(io.BytesIO(multi_part_document))
+
+    # then: the same PDF/A-3 completions as a one-part document
+    assert multi_part_document.startswith(b"%PDF-1.7")
+    _, xml_bytes = facturx.get_facturx_xml_from_pdf(io.BytesIO(multi_part_document))
+    assert xml_bytes == xml_renderer.render(multi_part_snapshot)
+    assert facturx.xml_check_xsd(xml_bytes, flavor="factur-x", level="en16931")
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp and "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    assert reader.trailer["/Root"]["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    assert_every_font_embedded(reader)
+    # and its visible text: every line once, every page numbered, the totals at the end
+    text = pdf_text(multi_part_document)
+    assert all(text.count(line_description(number)) == 1 for number in range(1, 121))
+    count = len(reader.pages)
+    assert count >= 3
+    for number, page in enumerate(reader.pages, start=1):
+        assert f"Facture CAR-2026-000042 — page {number} / {count}" in " ".join(page.extract_text().split())
+    assert "Total TTC 1 440,00 €" in " ".join(reader.pages[-1].extract_text().split())
