@@ -9,7 +9,6 @@ import re
 from datetime import date, datetime
 from typing import ClassVar
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -108,7 +107,7 @@ class InvoiceDocumentSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(source="date_created", read_only=True)
     updated_at = serializers.DateTimeField(source="date_updated", read_only=True)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_url(self, document: InvoiceDocument) -> str | None:
         if document.status != DocumentStatus.CREATED:
             return None

@@ -27,6 +27,7 @@ from core.errors import DomainError, NotFound
 from core.rest.permissions import HasTenantPermissions
 from core.tenancy import get_scoped, tenant_for_request
 from invoice import storage
+from invoice.constants import DOCUMENT_CONTENT_TYPES
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import InvoiceDocument
 from invoice.rest.filters import (
@@ -236,9 +237,15 @@ class InvoiceDocumentDownloadView(APIView):
         description="On S3 storage: 302 to a short-lived presigned URL. On local storage: the file itself, "
                     "with its content type, `Content-Disposition: attachment` and `X-Checksum-SHA256` "
                     "(equal to the row's `checksum`).",
-        parameters=[ROW_ID],
+        parameters=[ROW_ID, OpenApiParameter(
+            "X-Checksum-SHA256", str, OpenApiParameter.HEADER, response=[200],
+            description="SHA-256 (hex) of the file, equal to the row's `checksum` (local storage)")],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="the file (local storage)"),
+            **{(200, content_type): OpenApiResponse(
+                {"type": "object", "description": "the invoice document as JSON (format json)"}
+                if content_type == "application/json" else OpenApiTypes.BINARY,
+                description="the file (local storage), in its format's content type")
+               for content_type in sorted(set(DOCUMENT_CONTENT_TYPES.values()))},
             302: OpenApiResponse(description="redirect to a presigned S3 URL (S3 storage)"),
             401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND,
             409: _error("the file is not available",

@@ -4,11 +4,14 @@ Nothing here is autouse: the REST tests opt in (pytestmark usefixtures)."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client, TestCase
 from django.utils import timezone
 from graphql_jwt.shortcuts import get_token
@@ -114,3 +117,19 @@ def api() -> Api:
 
 def body(operator, start=JANUARY[0], end=JANUARY[1], fmt="json") -> dict:
     return {"operator_id": str(operator.pk), "start_date": start, "end_date": end, "format": fmt}
+
+
+@contextmanager
+def in_test_transaction():
+    """Send a request through the plain WSGI application (config.wsgi, as schemathesis does) inside
+    a test's transaction, as django.test.Client does: Django's request signals would close the
+    test's connection (it is not in autocommit), and the test's transaction never commits, so the
+    on-commit enqueues (eager tasks) are run here."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

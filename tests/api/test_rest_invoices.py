@@ -465,3 +465,22 @@ def test_docs_page_is_served():
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_schema_documents_what_a_download_and_a_pending_row_really_answer(api, jwt_a, billing_a):
+    """Found by fuzzing (schemathesis, tests/api/test_fuzz_rest.py): the download's 200 was documented
+    as application/octet-stream only, and a row's `url` as a non-null string, while a JSON document
+    downloads as application/json and a pending row's url is null."""
+    # given
+    document = yaml.safe_load(Client().get("/v2/schema").content)
+    status, row = api.post(jwt_a, body(billing_a.operator))
+
+    # when
+    response = api.download(row["id"], jwt_a)
+
+    # then
+    documented = document["paths"]["/v2/invoices/{id}/download"]["get"]["responses"]["200"]["content"]
+    assert set(documented) == {"application/json", "application/pdf", "application/xml"}
+    assert response.status_code == 200 and response["Content-Type"].split(";")[0] in documented
+    assert (status, row["url"]) == (202, None)
+    assert document["components"]["schemas"]["InvoiceDocument"]["properties"]["url"]["nullable"] is True

@@ -96,6 +96,9 @@ def test_delete_is_all_or_nothing(user_a, org_a, validated_invoice):
     pytest.param([], [("uuids", "REQUIRED")], id="empty"),
     pytest.param(["0190f0a4-0000-7000-8000-000000000000"], [("uuids.0", "NOT_FOUND")], id="unknown"),
     pytest.param(["zzz"], [("uuids.0", "INVALID")], id="not-an-id"),
+    # found by fuzzing: an empty or null entry was NOT_FOUND "invoice None not found"
+    pytest.param([""], [("uuids.0", "REQUIRED")], id="empty-string"),
+    pytest.param([None], [("uuids.0", "REQUIRED")], id="null"),
 ])
 def test_delete_invoice_bad_uuids(user_a, draft_invoice, uuids, expected):
     # when

@@ -117,6 +117,8 @@ def test_update_invoice_subject_of_another_organisation_is_not_found(user_a, org
 @pytest.mark.parametrize(("ident", "expected"), [
     pytest.param("0190f0a4-0000-7000-8000-000000000000", [("id", "NOT_FOUND")], id="unknown"),
     pytest.param("zzz", [("id", "INVALID")], id="not-an-id"),
+    # found by fuzzing: an empty id was NOT_FOUND "invoice None not found"
+    pytest.param("", [("id", "REQUIRED")], id="empty"),
 ])
 def test_update_invoice_unknown_id(user_a, draft_invoice, ident, expected):
     # when
