@@ -171,7 +171,7 @@ class CalculationRuleSetting(HistoryModel):
 
 class MetricCounter(models.Model):
     """A monotonic counter shared by every process (web, workers, DLQ monitor), exported at
-    /metrics. Incremented with one UPDATE … SET value = value + n (core.metrics.increment)."""
+    /metrics. Incremented with one upsert, value = value + n (core.metrics.increment)."""
 
     name = models.CharField(max_length=100)
     labels = models.CharField(max_length=255, blank=True, default="")
