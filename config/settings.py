@@ -174,6 +174,9 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # close it before and after every task: a new PostgreSQL backend per document, ~6 ms of server
 # CPU each, bench/generation.py); config.celery checks it before each task instead.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# A prefork child keeps its peak memory after a big document: replace it after the task once it
+# holds more than this (KiB; a 10,000-line PDF peaks at ~200 MiB, docs/performance.md).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-documents": {"task": "invoice.reap_stuck_documents", "schedule": 60.0},
 }
