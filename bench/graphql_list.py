@@ -44,7 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.profiling import print_profile  # noqa: E402 - after the path set-up
+from bench.measure import percentile, print_profile  # noqa: E402 - after the path set-up
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/molink_bench"
 LINES_PER_INVOICE = 5
@@ -712,15 +712,6 @@ RAW_CARD_SQL = {
 # --------------------------------------------------------------------------------------------
 # Measuring
 # --------------------------------------------------------------------------------------------
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def summary(seconds: list[float]) -> dict:

@@ -26,6 +26,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.measure import percentile  # noqa: E402 - after the path set-up
 DATABASE = "postgresql://postgres@127.0.0.1:5432/molink_load"
 SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "load-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
               "SECURE_SSL_REDIRECT": "0", "DATABASE_URL": DATABASE, "CELERY_BROKER_URL": "",
@@ -92,11 +94,6 @@ def seed(count: int) -> tuple[str, list[str]]:
     ids = [str(pk) for pk in Invoice.objects.filter(organization=organization).values_list("pk", flat=True)]
     token = get_token(user)
     return token, ids
-
-
-def percentile(values, pct):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] if ordered else 0.0
 
 
 def main() -> int:

@@ -52,17 +52,6 @@ def test_chaos_drill_loses_nothing(org_a, user_a, tmp_path):
         assert figures.reaped > 0
 
 
-@pytest.fixture(scope="module")
-def s3_server():
-    from moto.server import ThreadedMotoServer
-
-    port = pipeline.free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 def test_two_concurrent_runs_of_one_document_store_the_bytes_of_its_checksum(s3_server, settings, monkeypatch,
                                                                           org_a, user_a):
     """A message delivered twice (redelivered after a broker connection loss while its first run

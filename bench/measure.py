@@ -1,4 +1,5 @@
-"""cProfile reports shared by the benchmarks: own time grouped by package, then the top functions."""
+"""Measuring helpers shared by the benchmarks: percentiles, and cProfile reports (own time grouped
+by package, then the top functions)."""
 from __future__ import annotations
 
 import collections
@@ -8,6 +9,19 @@ import pstats
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Linear interpolation between the closest ranks (the `pct`th percentile of `values`)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def package_of(filename: str) -> str:
