@@ -24,6 +24,12 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def camel(name: str) -> str:
+    """A model field name as the API names it: `address_line1` → `addressLine1`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def ensure_required(value, field: str) -> None:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise DomainError(CoreErrorCode.REQUIRED, f"{field} is required", field)
@@ -116,3 +122,13 @@ def ensure_number_prefix(value: str, field: str = "invoiceNumberPrefix") -> None
         raise DomainError(
             CoreErrorCode.INVALID, f"number prefix must be 1-10 capitals, digits, '-' or '_', got {value!r}", field
         )
+
+
+def ensure_country_code(value, field: str = "countryCode") -> None:
+    if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{2}", value)):
+        raise DomainError(CoreErrorCode.INVALID, f"country code must be ISO 3166 alpha-2, got {value!r}", field)
+
+
+def ensure_payment_days(value, field: str = "paymentDays") -> int:
+    """French law caps payment terms at 60 days (Code de commerce L441-10)."""
+    return ensure_int_range(value, field, 0, 60)

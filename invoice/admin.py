@@ -13,9 +13,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from simple_history.admin import SimpleHistoryAdmin
 
 from core import pickers
+from core.admin import NoRevertHistoryAdmin
 from core.calculation import builtin_rule
 from core.errors import DomainError
 from core.history import IGNORED_FIELDS, save_with_history
@@ -57,7 +57,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class HistoryDiffAdmin(SimpleHistoryAdmin):
+class HistoryDiffAdmin(NoRevertHistoryAdmin):
     """History pages show each version's number and the fields it changed; no revert."""
 
     history_list_display = ("version", "changed_fields")
@@ -70,15 +70,6 @@ class HistoryDiffAdmin(SimpleHistoryAdmin):
         delta = record.diff_against(previous)
         names = [change.field for change in delta.changes if change.field not in IGNORED_FIELDS]
         return ", ".join(names) or "—"
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # A revert would write an old version back without any business rule: view only.
-        if request.method != "GET":
-            raise PermissionDenied("reverting a version is not allowed: use the services")
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 # ---------------------------------------------------------------- inlines (always read-only)

@@ -76,9 +76,10 @@ def delete_topology(queue: str) -> None:
 
     with app.connection_for_write() as conn:
         channel = conn.default_channel
-        for kind, names_ in (("queue", (queue, f"{queue}.dlq")), ("exchange", (queue, f"{queue}.dlx"))):
-            for name in names_:
-                try:
-                    getattr(channel, f"{kind}_delete")(name)
-                except Exception:  # noqa: BLE001 - already gone: the broker closed the channel, open another
-                    channel = conn.channel()
+        deletions = [("queue_delete", queue), ("queue_delete", f"{queue}.dlq"),
+                     ("exchange_delete", queue), ("exchange_delete", f"{queue}.dlx")]
+        for method, name in deletions:
+            try:
+                getattr(channel, method)(name)
+            except Exception:  # noqa: BLE001 - already gone: the broker closed the channel, open another
+                channel = conn.channel()

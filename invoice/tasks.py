@@ -47,8 +47,8 @@ def generate_document(self, document_id: str) -> str:
         return document.status
     except tuple(RETRYABLE) as exc:
         code, message = _retry_code(exc), str(exc) or exc.__class__.__name__
-        _note_error(document_id, code, message)
         if self.request.retries < settings.INVOICE_DOCUMENT_MAX_RETRIES:
+            _note_error(document_id, code, message)
             countdown = settings.INVOICE_DOCUMENT_RETRY_BACKOFF * (2 ** self.request.retries)
             logger.warning("document %s: %s, retry %d in %.1fs", document_id, message, self.request.retries + 1, countdown)
             raise self.retry(exc=exc, countdown=countdown)

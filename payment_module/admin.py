@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from graphene.utils.str_converters import to_snake_case
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import NoRevertHistoryAdmin
 from core.calculation import list_rules
 from core.errors import DomainError
 from core.models import CalculationRuleSetting, Organization
@@ -113,20 +112,6 @@ class TariffForm(ServiceForm):
 
     def service_call(self, data):
         return services.tariff_create(actor=self.actor, organization=self.cleaned_data["organization"], data=data)
-
-
-class NoRevertHistoryAdmin(SimpleHistoryAdmin):
-    """History pages list the versions; reverting one (a write around the services) is refused."""
-
-    history_list_display = ("version",)
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method != "GET":
-            raise PermissionDenied("reverting a version is not allowed: use the services")
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ServiceAdmin(NoRevertHistoryAdmin):

@@ -2,7 +2,9 @@ import graphene
 from graphene.types.generic import GenericScalar
 
 
-class OrganizationInputFields:
+class PartyInputFields:
+    """Who a party is and where: the fields organisations (sellers) and operators (buyers) share."""
+
     name = graphene.String()
     legal_name = graphene.String()
     siren = graphene.String()
@@ -14,6 +16,9 @@ class OrganizationInputFields:
     city = graphene.String()
     country_code = graphene.String()
     email = graphene.String()
+
+
+class OrganizationInputFields(PartyInputFields):
     phone = graphene.String()
     iban = graphene.String()
     bic = graphene.String()

@@ -24,17 +24,12 @@ UPDATABLE = set(_TEXT_FIELDS) | {
 }
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _validate_organization_changes(organization: Organization, changes: dict) -> None:
     check = ErrorCollector()
     # An explicit null on a NOT NULL column is refused here, not by the database (a 500).
     for name, value in changes.items():
         if value is None and not Organization._meta.get_field(name).null:
-            check.errors.append(DomainError(CoreErrorCode.REQUIRED, f"{_camel(name)} cannot be null", _camel(name)))
+            check.errors.append(DomainError(CoreErrorCode.REQUIRED, f"{validation.camel(name)} cannot be null", validation.camel(name)))
     changes = {name: value for name, value in changes.items() if value is not None}
     for name, value in changes.items():
         if name in _TEXT_FIELDS:
@@ -46,17 +41,12 @@ def _validate_organization_changes(organization: Organization, changes: dict) ->
         "siren": validation.ensure_siren, "siret": validation.ensure_siret,
         "vat_number": validation.ensure_vat_number, "iban": validation.ensure_iban, "bic": validation.ensure_bic,
         "currency_code": validation.ensure_currency, "invoice_number_prefix": validation.ensure_number_prefix,
-        "email": validation.ensure_email,
+        "email": validation.ensure_email, "payment_days": validation.ensure_payment_days,
+        "country_code": validation.ensure_country_code,
     }
     for name, validator in validators.items():
         if name in changes:
             check.check(validator, changes[name])
-    if "payment_days" in changes:
-        # French law caps payment terms at 60 days (Code de commerce L441-10).
-        check.check(validation.ensure_int_range, changes["payment_days"], "paymentDays", 0, 60)
-    if "country_code" in changes and not (isinstance(changes["country_code"], str)
-                                          and len(changes["country_code"]) == 2 and changes["country_code"].isupper()):
-        check.errors.append(DomainError(CoreErrorCode.INVALID, f"country code must be ISO 3166 alpha-2, got {changes['country_code']!r}", "countryCode"))
     if changes.get("default_tax_rule"):
         check.check(calculation.get_rule, organization, changes["default_tax_rule"], "defaultTaxRule")
     if "template_blocks" in changes:

@@ -2,20 +2,11 @@
 import graphene
 from graphene.types.generic import GenericScalar
 
+from core.gql.inputs import PartyInputFields
 
-class OperatorInputFields:
+
+class OperatorInputFields(PartyInputFields):
     code = graphene.String(description="slug, unique in the organisation")
-    name = graphene.String()
-    legal_name = graphene.String()
-    siren = graphene.String()
-    siret = graphene.String()
-    vat_number = graphene.String()
-    address_line1 = graphene.String()
-    address_line2 = graphene.String()
-    postal_code = graphene.String()
-    city = graphene.String()
-    country_code = graphene.String()
-    email = graphene.String()
     currency_code = graphene.String()
     payment_days = graphene.Int(description="payment terms in days, 0 to 60")
     is_active = graphene.Boolean()

@@ -24,11 +24,6 @@ from payment_module.error_codes import BillingErrorCode
 from payment_module.models import Operator, Order, Tariff
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -98,31 +93,26 @@ def _validate_operator(changes: dict, merged: dict) -> None:
         raise DomainError(CoreErrorCode.INVALID, f"fields not accepted on an operator: {', '.join(sorted(unknown))}")
     for name, value in changes.items():
         if value is None and not Operator._meta.get_field(name).null:
-            check.errors.append(DomainError(CoreErrorCode.REQUIRED, f"{_camel(name)} cannot be null", _camel(name)))
+            check.errors.append(DomainError(CoreErrorCode.REQUIRED, f"{validation.camel(name)} cannot be null", validation.camel(name)))
     present = {name: value for name, value in changes.items() if value is not None}
     for name, limit in OPERATOR_TEXT_FIELDS.items():
         if name in present:
             if not isinstance(present[name], str):
-                check.errors.append(DomainError(CoreErrorCode.INVALID, f"{_camel(name)} must be text", _camel(name)))
+                check.errors.append(DomainError(CoreErrorCode.INVALID, f"{validation.camel(name)} must be text", validation.camel(name)))
                 continue
             if name in ("code", "name") and not _required(check, present[name], name):
                 continue
-            check.check(validation.ensure_max_length, present[name], limit, _camel(name))
+            check.check(validation.ensure_max_length, present[name], limit, validation.camel(name))
     if isinstance(present.get("code"), str) and present["code"] and len(present["code"]) <= 50 and not SLUG.fullmatch(present["code"]):
         check.errors.append(DomainError(
             CoreErrorCode.INVALID, f"code may hold letters, digits, '-' and '_' only, got {present['code']!r}", "code"))
     validators = {"siren": validation.ensure_siren, "siret": validation.ensure_siret,
                   "vat_number": validation.ensure_vat_number, "email": validation.ensure_email,
-                  "currency_code": validation.ensure_currency}
+                  "currency_code": validation.ensure_currency, "payment_days": validation.ensure_payment_days,
+                  "country_code": validation.ensure_country_code}
     for name, validator in validators.items():
         if name in present:
             check.check(validator, present[name])
-    if "payment_days" in present:
-        # French law caps payment terms at 60 days (Code de commerce L441-10).
-        check.check(validation.ensure_int_range, present["payment_days"], "paymentDays", 0, 60)
-    if "country_code" in present and not re.fullmatch(r"[A-Z]{2}", present["country_code"] or ""):
-        check.errors.append(DomainError(
-            CoreErrorCode.INVALID, f"country code must be ISO 3166 alpha-2, got {present['country_code']!r}", "countryCode"))
     if "is_active" in present and not isinstance(present["is_active"], bool):
         check.errors.append(DomainError(CoreErrorCode.INVALID, "isActive must be true or false", "isActive"))
     if not check.errors:
@@ -253,7 +243,7 @@ def tariff_create(*, actor, organization: Organization, data: dict) -> Tariff:
         check.errors.append(DomainError(CoreErrorCode.REQUIRED, "dateValidFrom is required", "dateValidFrom"))
     for name, value in (("date_valid_from", start), ("date_valid_to", end)):
         if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-            check.errors.append(DomainError(CoreErrorCode.INVALID, f"{_camel(name)} must be a date", _camel(name)))
+            check.errors.append(DomainError(CoreErrorCode.INVALID, f"{validation.camel(name)} must be a date", validation.camel(name)))
     check.raise_if_any()
     if end is not None and end < start:
         raise DomainError(BillingErrorCode.INVALID_PERIOD,
