@@ -358,6 +358,7 @@ def run_drill(*, organization, actor, requests: int = 500, kills: int = 3, rabbi
     )
     from invoice.services.documents import document_request, reap_stuck_documents
     from invoice.services.invoices import invoice_create, invoice_validate
+    from invoice import queues
     from invoice.services.lines import line_add
     from tests.helpers import pipeline
 
@@ -503,7 +504,7 @@ def run_drill(*, organization, actor, requests: int = 500, kills: int = 3, rabbi
         deadline = time.monotonic() + timeout
         while pending.exists() and time.monotonic() < deadline:
             time.sleep(0.5)
-            if pipeline.queue_depth(queue) or pipeline.queue_depth(f"{queue}.dlq"):
+            if queues.queue_depth(queue) or queues.queue_depth(f"{queue}.dlq"):
                 continue
             latest = pending.aggregate(latest=Max("date_updated"))["latest"]
             if latest is not None and (timezone.now() - latest).total_seconds() > quiet:
@@ -554,7 +555,7 @@ def run_drill(*, organization, actor, requests: int = 500, kills: int = 3, rabbi
         figures.numbers_gap_free = bool(codes) and all(
             sorted(numbers) == list(range(1, len(numbers) + 1)) and sequences.get(int(year)) == len(numbers)
             for year, numbers in numbers_by_year.items())
-        figures.queues_left = {name: pipeline.queue_depth(name) for name in (queue, f"{queue}.dlq")}
+        figures.queues_left = {name: queues.queue_depth(name) for name in (queue, f"{queue}.dlq")}
         return figures
     finally:
         abort.set()
@@ -572,7 +573,7 @@ def run_drill(*, organization, actor, requests: int = 500, kills: int = 3, rabbi
         if moto is not None:
             moto.stop()
         try:
-            pipeline.delete_queues(queue)
+            queues.delete_topology(queue)
         except Exception as exc:  # noqa: BLE001 - cleanup must not hide the drill's own outcome
             logging.getLogger("chaos").warning("could not delete the queues of %s: %s", queue, exc)
         overrides.disable()

@@ -58,7 +58,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.measure import percentile, print_profile  # noqa: E402 - after the path set-up
+from bench.measure import percentile, print_profile, truncate_invoice_tables  # noqa: E402 - after the path set-up
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/molink_bench_gen"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -303,30 +303,10 @@ def load_average() -> float:
 # services too (lines_add_bulk).
 
 def _reset_tables(allow_any_database: bool) -> None:
-    from django.db import connection
-
     from core.models import MetricCounter
-    from invoice.models import (
-        Invoice,
-        InvoiceDocument,
-        InvoiceEvent,
-        InvoiceLineItem,
-        InvoiceNumberSequence,
-        InvoicePayment,
-    )
+    from invoice.models import InvoiceDocument
 
-    database = connection.settings_dict["NAME"]
-    if "bench" not in database and not allow_any_database:
-        raise SystemExit(f"refusing to seed database {database!r} (it TRUNCATEs invoice tables): use a database "
-                         "whose name contains 'bench', or --allow-any-database")
-    tables = [m._meta.db_table for m in (InvoiceDocument, InvoiceEvent, InvoicePayment, InvoiceLineItem, Invoice,
-                                         InvoiceNumberSequence, MetricCounter)]
-    for model in (InvoiceEvent, InvoicePayment, InvoiceLineItem, Invoice):
-        history = getattr(model, "history", None)
-        if history is not None:
-            tables.append(history.model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+    truncate_invoice_tables(allow_any_database=allow_any_database, extra_models=(InvoiceDocument, MetricCounter))
 
 
 def _parties():

@@ -44,7 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.measure import percentile, print_profile  # noqa: E402 - after the path set-up
+from bench.measure import percentile, print_profile, truncate_invoice_tables  # noqa: E402 - after the path set-up
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/molink_bench"
 LINES_PER_INVOICE = 5
@@ -308,22 +308,10 @@ def seed(invoices: int, *, force: bool, allow_any_database: bool) -> dict:
               f"(in {marker.get('seconds', 0):.1f} s); --reseed to rebuild")
         return marker
 
-    database = connection.settings_dict["NAME"]
-    if "bench" not in database and not allow_any_database:
-        raise SystemExit(f"refusing to seed database {database!r} (it TRUNCATEs invoice tables): use a database "
-                         "whose name contains 'bench', or --allow-any-database")
-
     started = time.perf_counter()
     rng = random.Random(20250101)
-    tables = [model._meta.db_table for model in (InvoiceEvent, InvoicePayment, InvoiceLineItem, Invoice,
-                                                  InvoiceNumberSequence)]
-    for model in (InvoiceEvent, InvoicePayment, InvoiceLineItem, Invoice):
-        history = getattr(model, "history", None)
-        if history is not None:
-            tables.append(history.model._meta.db_table)
+    truncate_invoice_tables(allow_any_database=allow_any_database)
     with connection.cursor() as cursor:
-        # CASCADE: tables of other apps pointing at invoices (documents, orders…) are bench data too.
-        cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
         cursor.execute(f"DELETE FROM {MARKER_TABLE}")
 
     orgs = _bench_organizations()

@@ -13,6 +13,18 @@ import pytest
 pytest_plugins = ["tests.helpers.fixtures"]
 
 
+@pytest.fixture
+def admin_client(client, db):
+    """The Django test client logged in as a superuser (`admin_client.superuser`) — ours, not
+    pytest-django's, whose user has no e-mail address."""
+    from core.models import User
+
+    superuser = User.objects.create_superuser(username="root@molink.test", email="root@molink.test", password="x-secret-9")
+    client.force_login(superuser)
+    client.superuser = superuser
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 costs ~0.2 s per user created; tests need no hashing strength."""

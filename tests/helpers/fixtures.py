@@ -1,4 +1,4 @@
-"""Shared fixtures: two organisations (A and B) with one member each, users with a chosen role."""
+"""Shared fixtures: two organisations (A and B) with one admin each, users with a chosen role."""
 from __future__ import annotations
 
 import itertools
@@ -49,3 +49,14 @@ def user_b(org_b) -> User:
 def member_of(db):
     """member_of(org, role) → a new user with that role in org."""
     return make_user
+
+
+@pytest.fixture
+def accountant_a(org_a) -> User:
+    """A second writer of org A."""
+    return make_user(org_a, Membership.Role.ACCOUNTANT, "accountant-a@molink.test")
+
+
+@pytest.fixture
+def viewer_a(org_a) -> User:
+    return make_user(org_a, Membership.Role.VIEWER, "viewer-a@molink.test")

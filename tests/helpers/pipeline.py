@@ -16,7 +16,6 @@ import boto3
 from django.conf import settings
 from django.db import connection
 
-from invoice import queues
 
 REPO = Path(__file__).resolve().parents[2]
 S3_REGION = "us-east-1"
@@ -128,11 +127,6 @@ class Worker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-# The broker helpers live with the topology they read.
-queue_depth = queues.queue_depth
-delete_queues = queues.delete_topology
 
 
 def run_manage(args: list[str], env: dict, timeout: float = 60) -> subprocess.CompletedProcess:

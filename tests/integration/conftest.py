@@ -1,8 +1,12 @@
 """Fixtures of the integration tests."""
 from __future__ import annotations
 
-import pytest
+import uuid
 
+import pytest
+from django.db import connection
+
+from invoice import queues
 from tests.helpers import pipeline
 
 
@@ -16,3 +20,15 @@ def s3_server():
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+
+
+@pytest.fixture
+def queue(settings):
+    """A throwaway document queue (and its DLQ) on the real RabbitMQ, deleted afterwards; the test
+    runs on PostgreSQL with tasks published, not eager."""
+    assert connection.vendor == "postgresql"
+    assert not settings.CELERY_TASK_ALWAYS_EAGER, "integration tests need CELERY_BROKER_URL (RabbitMQ)"
+    name = f"it_documents_{uuid.uuid4().hex[:10]}"
+    settings.INVOICE_DOCUMENTS_QUEUE = name
+    yield name
+    queues.delete_topology(name)

@@ -9,7 +9,6 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -22,7 +21,7 @@ from invoice.models import (
 from payment_module.constants import OrderKind
 from payment_module.models import Order
 from payment_module.services.billing import generate_operator_invoice
-from tests.helpers import pipeline
+from invoice import queues
 from tests.helpers.concurrency import run_together
 from tests.payment_module.helpers import (
     OTHER_OPERATOR_DATA,
@@ -35,16 +34,6 @@ from tests.payment_module.helpers import (
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 JUNE = (date(2026, 6, 1), date(2026, 6, 30))
-
-
-@pytest.fixture(autouse=True)
-def queue(settings):
-    assert connection.vendor == "postgresql"
-    assert not settings.CELERY_TASK_ALWAYS_EAGER, "integration tests need CELERY_BROKER_URL (RabbitMQ)"
-    name = f"it_billing_{uuid.uuid4().hex[:10]}"
-    settings.INVOICE_DOCUMENTS_QUEUE = name
-    yield name
-    pipeline.delete_queues(name)
 
 
 @pytest.fixture
@@ -78,7 +67,7 @@ def test_five_identical_requests_bill_once_and_share_one_document(user_a, org_a,
     assert set(Order.objects.values_list("invoice_line__invoice_id", flat=True)) == {invoice.pk}
     assert invoice.line_items.count() == 12
     # one generation was published to the broker
-    assert pipeline.queue_depth(queue) == 1
+    assert queues.queue_depth(queue) == 1
 
 
 def test_overlapping_periods_in_parallel_never_bill_an_order_twice(user_a, org_a, operator, queue):
@@ -104,7 +93,7 @@ def test_overlapping_periods_in_parallel_never_bill_an_order_twice(user_a, org_a
     assert all(JUNE[0] <= day <= JUNE[1] for day in june_days)
     assert all(periods[1][0] <= day <= periods[1][1] for day in later_days)
     assert sorted(june_days + later_days) == days
-    assert pipeline.queue_depth(queue) == 2
+    assert queues.queue_depth(queue) == 2
 
 
 def test_many_overlapping_periods_in_parallel_bill_every_order_exactly_once(user_a, org_a, operator, queue):

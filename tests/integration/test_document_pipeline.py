@@ -17,6 +17,7 @@ from invoice.models import InvoiceDocument, InvoiceEvent
 from invoice.services import documents
 from invoice.services.invoices import invoice_create, invoice_validate
 from invoice.services.lines import line_add
+from invoice import queues
 from tests.helpers import pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -29,16 +30,6 @@ def bucket(s3_server, settings):
     settings.STORAGE_BACKEND = "s3"
     settings.STORAGES = pipeline.storages_for(s3_server, name)
     return name
-
-
-@pytest.fixture
-def queue(settings):
-    assert connection.vendor == "postgresql"
-    assert not settings.CELERY_TASK_ALWAYS_EAGER, "integration tests need CELERY_BROKER_URL (RabbitMQ)"
-    name = f"it_documents_{uuid.uuid4().hex[:10]}"
-    settings.INVOICE_DOCUMENTS_QUEUE = name
-    yield name
-    pipeline.delete_queues(name)
 
 
 @pytest.fixture
@@ -105,12 +96,12 @@ def test_storage_down_retries_three_times_then_dead_letters_and_fails(queue, wor
     # when
     document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
     # then: 1 run + 3 retries, then one message in the DLQ
-    pipeline.wait_for(lambda: pipeline.queue_depth(f"{queue}.dlq") == 1, what="the message to reach the DLQ")
+    pipeline.wait_for(lambda: queues.queue_depth(f"{queue}.dlq") == 1, what="the message to reach the DLQ")
     row = reload(document)
     assert row.status == DocumentStatus.PENDING
     assert row.attempts == 4
     assert row.error_code == "STORAGE_UNAVAILABLE"
-    assert pipeline.queue_depth(queue) == 0
+    assert queues.queue_depth(queue) == 0
     # when: the DLQ monitor drains it
     result = pipeline.run_manage(["dlq_monitor", "--drain", "--timeout", "2"], {"INVOICE_DOCUMENTS_QUEUE": queue})
     # then
@@ -122,7 +113,7 @@ def test_storage_down_retries_three_times_then_dead_letters_and_fails(queue, wor
     assert "after 4 attempt(s)" in warning.message
     assert "ALERT" in result.stderr and str(document.pk) in result.stderr
     assert metrics.value("molink_invoice_documents_failed_total", {"format": "json", "source": "dlq"}) == 1
-    assert pipeline.queue_depth(f"{queue}.dlq") == 0
+    assert queues.queue_depth(f"{queue}.dlq") == 0
 
 
 def test_worker_killed_mid_task_redelivers_and_creates_once(s3_server, bucket, queue, workers, issued_invoice, user_a, org_a):

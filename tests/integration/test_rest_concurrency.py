@@ -4,29 +4,16 @@ document. No worker consumes the throwaway queue: the rows stay pending, which i
 from __future__ import annotations
 
 import json
-import threading
-import uuid
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from invoice.models import Invoice, InvoiceDocument
 from payment_module.models import Order
 from tests.api.conftest import bearer, body, make_billing
-from tests.helpers import pipeline
+from tests.helpers.concurrency import run_together
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def queue(settings):
-    assert connection.vendor == "postgresql"
-    assert not settings.CELERY_TASK_ALWAYS_EAGER, "integration tests need CELERY_BROKER_URL (RabbitMQ)"
-    name = f"test_rest_{uuid.uuid4().hex[:12]}"
-    settings.INVOICE_DOCUMENTS_QUEUE = name
-    yield name
-    pipeline.delete_queues(name)
 
 
 @pytest.mark.parametrize("idempotency_key", [None, "same-key"])
@@ -38,29 +25,16 @@ def test_five_parallel_posts_bill_once_and_answer_the_same_document(queue, org_a
         headers["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
     payload = json.dumps(body(billing.operator))
     count = 5
-    barrier = threading.Barrier(count, timeout=30)
-    answers: list = [None] * count
 
-    def worker(index: int) -> None:
-        try:
-            client = Client()
-            barrier.wait()
-            response = client.post("/v2/invoices", data=payload, content_type="application/json", **headers)
-            answers[index] = (response.status_code, response.json())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            answers[index] = ("error", repr(exc))
-        finally:
-            connection.close()
+    def post(index: int):
+        response = Client().post("/v2/invoices", data=payload, content_type="application/json", **headers)
+        return response.status_code, response.json()
 
     # when
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = run_together(count, post)
 
     # then
-    assert not any(thread.is_alive() for thread in threads), "a request is still running (deadlock?)"
+    answers = [value if kind == "ok" else ("error", repr(value)) for kind, value in results]
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200] * (count - 1) + [202], answers
     assert len({row["id"] for _, row in answers}) == 1, answers

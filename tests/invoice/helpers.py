@@ -2,7 +2,6 @@
 a failing call wrote nothing."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from decimal import Decimal
 
 from invoice.models import (
@@ -14,6 +13,7 @@ from invoice.models import (
 )
 from invoice.services.invoices import invoice_create, invoice_validate
 from invoice.services.lines import line_add
+from tests.helpers.db import unchanged
 
 TRACKED = (Invoice, InvoiceLineItem, InvoicePayment, InvoiceEvent)
 
@@ -73,10 +73,6 @@ def db_state() -> dict:
     return state
 
 
-@contextmanager
 def nothing_written():
     """with nothing_written(), pytest.raises(DomainError): … — the DB must be exactly as before."""
-    before = db_state()
-    yield
-    after = db_state()
-    assert after == before, {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    return unchanged(db_state)

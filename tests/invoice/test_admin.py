@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from core.models import User
 from invoice.constants import InvoiceStatus
 from invoice.models import (
     Invoice,
@@ -18,14 +17,6 @@ from invoice.services.payments import payment_record
 from tests.invoice.helpers import make_draft
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client, db):
-    superuser = User.objects.create_superuser(username="root@molink.test", email="root@molink.test", password="x-secret-9")
-    client.force_login(superuser)
-    client.superuser = superuser
-    return client
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Membership
 from tests.payment_module.helpers import (
     OTHER_OPERATOR_DATA,
     make_operator,
@@ -47,11 +46,3 @@ def tariffs_b(user_b, org_b):
     return make_tariffs(user_b, org_b)
 
 
-@pytest.fixture
-def accountant_a(org_a, member_of):
-    return member_of(org_a, Membership.Role.ACCOUNTANT, "accountant-a@molink.test")
-
-
-@pytest.fixture
-def viewer_a(org_a, member_of):
-    return member_of(org_a, Membership.Role.VIEWER, "viewer-a@molink.test")

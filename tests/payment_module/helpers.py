@@ -3,7 +3,6 @@ aware datetimes in the server's time zone, errors of a DomainError, and proof th
 call wrote nothing."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -24,6 +23,7 @@ from payment_module.services.operators import (
     order_create,
     tariff_create,
 )
+from tests.helpers.db import unchanged
 
 # A real-looking funeral operator: SIREN/SIRET/VAT with valid keys.
 OPERATOR_DATA = {
@@ -99,10 +99,6 @@ def db_state() -> dict:
     return state
 
 
-@contextmanager
 def nothing_written():
     """with nothing_written(), pytest.raises(DomainError): … — the DB must be exactly as before."""
-    before = db_state()
-    yield
-    after = db_state()
-    assert after == before, {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    return unchanged(db_state)

@@ -9,20 +9,11 @@ import pytest
 from django.urls import reverse
 
 from core.calculation import FR_VAT_20
-from core.models import User
 from payment_module.models import Operator, Order, Tariff
 from payment_module.services.billing import generate_operator_invoice
 from tests.payment_module.helpers import OPERATOR_DATA, at, make_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client, db):
-    superuser = User.objects.create_superuser(username="root@molink.test", email="root@molink.test", password="x-secret-9")
-    client.force_login(superuser)
-    client.superuser = superuser
-    return client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.models import Membership
 from invoice.constants import PaymentStatus
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
 from invoice.services.events import event_message_create
@@ -71,15 +70,6 @@ def message(user_a, draft_invoice) -> InvoiceEvent:
     return event_message_create(actor=user_a, invoice=draft_invoice, message="Relancé par téléphone")
 
 
-@pytest.fixture
-def accountant_a(org_a, member_of):
-    """A second writer of org A."""
-    return member_of(org_a, Membership.Role.ACCOUNTANT, "accountant-a@molink.test")
-
-
-@pytest.fixture
-def viewer_a(org_a, member_of):
-    return member_of(org_a, Membership.Role.VIEWER, "viewer-a@molink.test")
 
 
 @pytest.fixture
