@@ -134,7 +134,10 @@ def summarize(obj: Model | None) -> dict | None:
     return picker.summary(obj)
 
 
-def register_core_pickers(roles: Iterable[str] = (SUBJECT, THIRDPARTY)) -> None:
+def register_core_pickers(roles: Iterable[str] = (SUBJECT,)) -> None:
+    """Organisations and users may be an invoice's subject, not its buyer (`thirdparty`): the
+    organisation is the seller itself, and a user carries no postal or electronic address. Buyer
+    types are registered by the apps that own the parties billed (payment_module's operators)."""
     register(PickerType(
         code="organization", model_label="core.Organization", roles=frozenset(roles),
         code_of=lambda o: o.code, label_of=lambda o: o.name, search_fields=("code", "name", "siren"),

@@ -63,6 +63,8 @@ EDITABLE_STATUSES = frozenset({S.DRAFT})
 # Payments may be recorded (accepted or not) on issued, not closed invoices.
 PAYABLE_STATUSES = frozenset({S.VALIDATED, S.UNPAID, S.PAID, S.SUSPENDED})
 OPEN_STATUSES = frozenset({S.VALIDATED, S.UNPAID, S.SUSPENDED})
+# Invoices that carry a number of their series (drafts may hold a free code, never a number).
+ISSUED_STATUSES = frozenset(set(S) - {S.DRAFT, S.DELETED})
 
 NUMBER_WIDTH = 6  # PREFIX-YYYY-000001
 

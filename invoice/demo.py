@@ -2,7 +2,9 @@
 notes, with lines at the built-in VAT rates, payments (accepted, rejected, refunded) and events.
 
 Everything goes through invoice.services, so numbers, totals, history rows and events are the
-real ones. The statuses that have no service yet (SUSPENDED, UNPAID, RECONCILIATED) are reached
+real ones, and every issued invoice satisfies the issuing rules: its buyer is one of the
+organisation's operators (payment_module's demo runs first), issue dates follow the numbers and
+none is in the future. The statuses that have no service yet (SUSPENDED, UNPAID, RECONCILIATED) are reached
 through the transition table (`_transition`). Choices are deterministic (random.Random(org.code));
 dates are relative to today. Idempotent: an organisation that already has invoices is left alone.
 """
@@ -17,6 +19,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import demo as core_demo
+from core import pickers
+from core.errors import ErrorCollector
 from core.calculation import (
     FR_VAT_5_5,
     FR_VAT_10,
@@ -29,7 +33,7 @@ from core.models import Organization, User
 from core.money import quantize
 from invoice.constants import DocumentType, EventType, InvoiceStatus, PaymentStatus
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
-from invoice.selectors import invoice_lock
+from invoice.selectors import invoice_lock, party_snapshot
 from invoice.services.events import event_message_create, event_record
 from invoice.services.invoices import (
     invoice_cancel,
@@ -40,7 +44,7 @@ from invoice.services.invoices import (
 )
 from invoice.services.lines import line_add
 from invoice.services.payments import payment_record, payment_update
-from invoice.validation import ensure_transition, status_name
+from invoice.validation import ensure_buyer, ensure_transition, status_name
 
 S = InvoiceStatus
 
@@ -110,11 +114,12 @@ def seed(stdout=None) -> None:
 @transaction.atomic
 def _seed_organization(organization: Organization, actor: User) -> str:
     rng = random.Random(organization.code)
+    buyers = _buyers(organization)
     plans = _plans(rng)
     # Invoices are validated in date order so that their numbers follow their dates; credit notes
     # (dated today) are issued afterwards, with the follow-ups.
     for plan in plans:
-        plan.invoice = _draft(rng, organization, actor, plan)
+        plan.invoice = _draft(rng, organization, actor, plan, buyers)
         if plan.status not in (S.DRAFT, S.DELETED):
             plan.invoice = invoice_validate(actor=actor, invoice=plan.invoice)
     for plan in plans:
@@ -143,9 +148,27 @@ def _plans(rng: random.Random) -> list[_Plan]:
     return sorted(plans, key=lambda plan: (plan.date_invoice, plan.index))
 
 
-def _draft(rng: random.Random, organization: Organization, actor: User, plan: _Plan) -> Invoice:
+def _buyers(organization: Organization) -> list[tuple[str, str]]:
+    """(picker type, id) of every party of the organisation that can be an invoice's buyer and
+    carries what issuing requires (name, address, country, e-mail): the operators of
+    payment_module's demo, which runs first."""
+    found = []
+    for picker in pickers.picker_types(pickers.THIRDPARTY):
+        for obj in picker.queryset(organization).order_by(*picker.order_by):
+            check = ErrorCollector()
+            ensure_buyer(party_snapshot(obj), check)
+            if not check.errors:
+                found.append((picker.code, str(obj.pk)))
+    if not found:
+        raise RuntimeError(f"no buyer for the demo invoices of {organization.name}: payment_module's demo (operators) "
+                           "must run before invoice's")
+    return found
+
+
+def _draft(rng: random.Random, organization: Organization, actor: User, plan: _Plan,
+           buyers: list[tuple[str, str]]) -> Invoice:
     period_end = plan.date_invoice.replace(day=1) - timedelta(days=1)  # the previous month is billed
-    thirdparty_type, thirdparty_id = rng.choice((("user", actor.pk), ("organization", organization.pk)))
+    thirdparty_type, thirdparty_id = rng.choice(buyers)
     data = {
         "date_invoice": plan.date_invoice,
         "date_valid_from": period_end.replace(day=1),

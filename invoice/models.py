@@ -53,6 +53,8 @@ class Invoice(HistoryBusinessModel):
     note = models.TextField(blank=True, default="")
     terms = models.TextField(blank=True, default="")
     payment_reference = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    zero_total_reason = models.TextField(blank=True, default="",
+                                         help_text="why an invoice totalling 0 is issued (required to validate one)")
 
     class Meta:
         ordering = ("-date_created",)
@@ -84,6 +86,11 @@ class Invoice(HistoryBusinessModel):
 
     def __str__(self) -> str:
         return self.code or f"draft {self.pk}"
+
+    @property
+    def amount_to_refund(self) -> Decimal:
+        """The balance in favour of the buyer: accepted payments beyond the total (overpayments)."""
+        return max(self.amount_payed - self.amount_total, ZERO)
 
 
 class InvoiceLineItem(HistoryBusinessModel):
@@ -134,6 +141,8 @@ class InvoicePayment(HistoryModel):
     fees = money_field()
     amount_received = money_field()
     date_payment = models.DateField(null=True, blank=True)
+    overpayment = models.BooleanField(
+        default=False, help_text="accepted knowingly beyond the invoice's total: the excess is owed back to the buyer")
 
     tenant_path = "invoice__organization"
 

@@ -70,6 +70,11 @@ def document_get(organization, pk, *, field: str = "id"):
                       what="invoice document", field=field)
 
 
+def party_snapshot(obj) -> PartySnapshot:
+    """A party (seller or buyer) as the renderers read it; validation checks the same values."""
+    return _party(obj)
+
+
 def _party(obj) -> PartySnapshot:
     if obj is None:
         return PartySnapshot(name="")

@@ -1,6 +1,7 @@
 """Demo data of payment_module: per demo organisation, 4 funeral operators (déclarants), a tariff
 for every order kind (with a death-notice price change on 1 July of this year) and a few hundred
-orders over the last 4 months; one past month of one operator is invoiced.
+orders over the last 4 months; one past month of one operator is invoiced (`bill`, run after the
+invoice demo, whose invoices are dated in the past and billed to these operators).
 
 Everything goes through payment_module.services (validation, history rows, billing); choices are
 deterministic (random.Random(org.code)); dates are relative to today. The current month's orders
@@ -123,9 +124,16 @@ OPTION_ODDS = ((OrderKind.NOTICE_PHOTO, 0.6), (OrderKind.NOTICE_FRAME, 0.3), (Or
                (OrderKind.THANKS_NOTICE, 0.2), (OrderKind.ANNIVERSARY, 0.05))
 
 
+def _demo_organizations():
+    for code, username in ((spec["code"], spec["user"]) for spec in core_demo.ORGANIZATIONS):
+        organization = Organization.objects.filter(code=code).first()
+        actor = User.objects.filter(username=username).first()
+        if organization is not None and actor is not None and code in OPERATORS:
+            yield organization, actor
+
+
 def seed(stdout=None) -> None:
     usernames = {spec["code"]: spec["user"] for spec in core_demo.ORGANIZATIONS}
-    seeded: list[tuple[Organization, User]] = []
     for code, username in usernames.items():
         organization = Organization.objects.filter(code=code).first()
         actor = User.objects.filter(username=username).first()
@@ -136,15 +144,24 @@ def seed(stdout=None) -> None:
             message = f"  {organization.name}: {existing} operators already there, nothing added"
         else:
             message = _seed_organization(organization, actor)
-            seeded.append((organization, actor))
         if stdout is not None:
             stdout.write(message)
-    if seeded and importlib.util.find_spec("invoice.renderers.pdf") is not None:
-        # demo_data runs the invoice demo first: this operator invoice comes on top of it.
-        for organization, actor in seeded:
+
+
+def bill(stdout=None) -> None:
+    """After the invoice demo (its invoices are dated in the past): bill one operator's last month
+    today, once (an organisation that already has an operator invoice is left alone)."""
+    if importlib.util.find_spec("invoice.renderers.pdf") is None:
+        return
+    from invoice.models import InvoiceDocument
+
+    for organization, actor in _demo_organizations():
+        if InvoiceDocument.objects.filter(organization=organization, operator__isnull=False).exists():
+            message = f"  {organization.name}: operator invoices already there, nothing billed"
+        else:
             message = _bill_one_month(organization, actor)
-            if stdout is not None:
-                stdout.write(message)
+        if stdout is not None:
+            stdout.write(message)
 
 
 @transaction.atomic

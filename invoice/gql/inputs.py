@@ -20,6 +20,7 @@ class InvoiceInputFields:
     note = graphene.String()
     terms = graphene.String()
     payment_reference = graphene.String()
+    zero_total_reason = graphene.String(description="why an invoice totalling 0 is issued (required to validate one)")
     json_ext = graphene.JSONString()
 
 
@@ -54,5 +55,8 @@ class InvoicePaymentInputFields:
     amount_payed = graphene.Decimal()
     fees = graphene.Decimal()
     amount_received = graphene.Decimal()
-    date_payment = graphene.Date()
+    date_payment = graphene.Date(description="not after today (default: today)")
+    overpayment = graphene.Boolean(description="accept this payment beyond the invoice's total: the excess is owed "
+                                               "back to the buyer (Invoice.amountToRefund); without it such a payment "
+                                               "is refused (OVERPAYMENT)")
     json_ext = graphene.JSONString()

@@ -107,6 +107,7 @@ class InvoiceLineItemGQLType(TenantObjectType):
 PAYMENT_FIELDS = AUDIT_FIELDS + (
     "invoice", "status", "reconciliation_status", "code_ext", "label", "code_rcp", "code_tp", "code_receipt",
     "amount_payed", "fees", "amount_received", "date_payment", "payment_origin", "payer_ref", "payer_name",
+    "overpayment",
 )
 PAYMENT_ORDERABLE = ("status", "reconciliation_status", "code_ext", "label", "code_rcp", "code_tp", "code_receipt",
                      "amount_payed", "fees", "amount_received", "date_payment", "payment_origin", "payer_ref",
@@ -189,6 +190,8 @@ class InvoiceGQLType(TenantObjectType):
     payments = graphene.List(graphene.NonNull(InvoicePaymentGQLType), required=True)
     events = graphene.List(graphene.NonNull(InvoiceEventGQLType), required=True)
     is_editable = graphene.Boolean(required=True)
+    amount_to_refund = graphene.Decimal(required=True, description="the balance in favour of the buyer: accepted "
+                                                                   "payments beyond the total (overpayments)")
 
     orderable_fields = ("code", "code_tp", "code_ext", "date_due", "date_invoice", "date_valid_from",
                         "date_valid_to", "date_payed", "amount_discount", "amount_net", "amount_total",
@@ -204,7 +207,7 @@ class InvoiceGQLType(TenantObjectType):
             "subject_type", "subject_id", "thirdparty_type", "thirdparty_id", "related_invoice", "document_type",
             "code", "code_tp", "code_ext", "date_due", "date_invoice", "date_payed", "amount_discount",
             "amount_net", "tax_analysis", "amount_total", "amount_payed", "status", "currency_code",
-            "currency_tp_code", "note", "terms", "payment_reference",
+            "currency_tp_code", "note", "terms", "payment_reference", "zero_total_reason",
         )
 
     @bypass_get_queryset
@@ -245,6 +248,9 @@ class InvoiceGQLType(TenantObjectType):
 
     def resolve_events(self, info):
         return [event for event in self.events.all() if not event.is_deleted]
+
+    def resolve_amount_to_refund(self, info):
+        return self.amount_to_refund
 
     def resolve_is_editable(self, info):
         from invoice.constants import EDITABLE_STATUSES

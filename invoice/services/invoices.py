@@ -19,11 +19,19 @@ from invoice.calculation import compute_line, compute_totals
 from invoice.constants import DocumentType, EventType, InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceLineItem
-from invoice.numbering import is_series_number, next_number
-from invoice.selectors import accepted_payments, active_lines, invoice_lock
+from invoice.numbering import is_series_number, last_issue_date, lock_sequence, take_number
+from invoice.renderers.snapshot import PartySnapshot
+from invoice.selectors import accepted_payments, active_lines, invoice_lock, party_snapshot
 from invoice.services.events import event_record
 from invoice.signals import invoice_cancelled
-from invoice.validation import ensure_editable, ensure_period, ensure_transition, status_name
+from invoice.validation import (
+    ensure_editable,
+    ensure_issuable,
+    ensure_issue_dates,
+    ensure_period,
+    ensure_transition,
+    status_name,
+)
 
 # Client-editable header fields → (camelCase name, max length or None).
 EDITABLE_FIELDS = {
@@ -32,7 +40,7 @@ EDITABLE_FIELDS = {
     "date_valid_from": ("dateValidFrom", None), "date_valid_to": ("dateValidTo", None),
     "currency_code": ("currencyCode", None), "currency_tp_code": ("currencyTpCode", None),
     "note": ("note", 20000), "terms": ("terms", 20000), "payment_reference": ("paymentReference", 255),
-    "json_ext": ("jsonExt", None),
+    "zero_total_reason": ("zeroTotalReason", 2000), "json_ext": ("jsonExt", None),
 }
 REFERENCE_FIELDS = ("subject_type", "subject_id", "thirdparty_type", "thirdparty_id")
 
@@ -155,8 +163,31 @@ def recompute_invoice(invoice: Invoice) -> list[InvoiceLineItem]:
     return lines
 
 
+def buyer_of(invoice: Invoice) -> tuple[PartySnapshot | None, list[DomainError]]:
+    """The invoice's buyer as the renderers will read it, or the errors that make it no buyer: a
+    thirdparty of a type that may not be a buyer (pickers role `thirdparty`), or one that no longer
+    exists in the organisation."""
+    if invoice.thirdparty_type_id is None or invoice.thirdparty_id is None:
+        return None, []
+    model = invoice.thirdparty_type.model_class()
+    picker = pickers.type_for_model(model) if model is not None else None
+    if picker is None or pickers.THIRDPARTY not in picker.roles:
+        allowed = ", ".join(sorted(p.code for p in pickers.picker_types(pickers.THIRDPARTY)))
+        return None, [DomainError(InvoiceErrorCode.BUYER_TYPE_NOT_ALLOWED,
+                                  f"a {invoice.thirdparty_type.model} cannot be the buyer of an invoice (it has no "
+                                  f"postal or electronic address); buyers are: {allowed}", "thirdpartyType")]
+    obj = picker.queryset(invoice.organization).filter(pk=invoice.thirdparty_id).first()
+    if obj is None:
+        return None, [DomainError(InvoiceErrorCode.BUYER_REQUIRED,
+                                  f"the buyer {picker.code} {invoice.thirdparty_id} no longer exists", "thirdpartyId")]
+    return party_snapshot(obj), []
+
+
 @transaction.atomic
 def invoice_validate(*, actor, invoice: Invoice, version: int | None = None) -> Invoice:
+    """Issue a draft. Every legal check runs first (validation.ensure_issuable: buyer, prices,
+    total, dates and chronology), all failures reported together; then the number is taken from
+    the locked sequence row. Billing's generate_operator_invoice issues through here too."""
     invoice = invoice_lock(invoice.pk)
     ensure_version(invoice, version, "invoice")
     target = ensure_transition(invoice, "validate")
@@ -168,8 +199,15 @@ def invoice_validate(*, actor, invoice: Invoice, version: int | None = None) -> 
     invoice.date_invoice = invoice.date_invoice or today()
     if invoice.date_due is None:
         invoice.date_due = invoice.date_invoice + timedelta(days=invoice.organization.payment_days)
+    buyer, buyer_errors = buyer_of(invoice)
+    sequence, last_issued_on = None, None
+    if invoice.date_invoice <= today():  # a future year's series is not even created
+        sequence = lock_sequence(invoice.organization, invoice.date_invoice.year)
+        last_issued_on = last_issue_date(invoice.organization, invoice.date_invoice.year)
+    ensure_issuable(invoice=invoice, lines=lines, buyer=buyer, buyer_errors=buyer_errors,
+                    last_issued_on=last_issued_on, today=today())
     # Last step before saving: the number is taken from the locked sequence row.
-    invoice.code = next_number(invoice.organization, invoice.date_invoice.year)
+    invoice.code = take_number(invoice.organization, sequence)
     if not invoice.payment_reference:
         invoice.payment_reference = invoice.code
     old, invoice.status = invoice.status, target
@@ -209,7 +247,12 @@ def invoice_cancel(*, actor, invoice: Invoice, version: int | None = None, reaso
     rules = get_rules(invoice.organization, {line.tax_rate for line in originals})
     credit_lines = [_mirror_line(line) for line in originals]
     compute_totals(credit, credit_lines, rules)
-    credit.code = next_number(invoice.organization, credit.date_invoice.year)
+    sequence = lock_sequence(invoice.organization, credit.date_invoice.year)
+    check = ErrorCollector()
+    ensure_issue_dates(date_invoice=credit.date_invoice, date_due=credit.date_due, today=today(), check=check,
+                       last_issued_on=last_issue_date(invoice.organization, credit.date_invoice.year))
+    check.raise_if_any()
+    credit.code = take_number(invoice.organization, sequence)
     credit.payment_reference = credit.code
     _save_header(credit, actor=actor, reason="invoice_cancel")
     for copy in credit_lines:

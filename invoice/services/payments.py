@@ -3,6 +3,7 @@ invoice's amount_payed and status (invoice.services.invoices.sync_payment_status
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Sum
 
 from core.error_codes import CoreErrorCode
 from core.errors import DomainError, ErrorCollector
@@ -10,17 +11,19 @@ from core.history import ensure_version, save_with_history
 from core.validation import ensure_max_length
 from invoice.constants import EventType, PaymentStatus, ReconciliationStatus
 from invoice.models import Invoice, InvoicePayment
-from invoice.selectors import invoice_lock
+from core.money import ZERO
+from invoice.selectors import accepted_payments, invoice_lock
 from invoice.services.events import event_record
 from invoice.services.invoices import sync_payment_status, today
-from invoice.validation import ensure_payable, ensure_payment_amounts
+from invoice.validation import ensure_payable, ensure_payment_amounts, ensure_payment_date, ensure_payment_fits
 
 TEXT_FIELDS = {"code_ext": ("codeExt", 255), "label": ("label", 255), "code_rcp": ("codeRcp", 255),
                "code_receipt": ("codeReceipt", 255), "code_tp": ("codeTp", 255),
                "payment_origin": ("paymentOrigin", 255), "payer_ref": ("payerRef", 255),
                "payer_name": ("payerName", 255)}
 AMOUNTS = ("amount_payed", "fees", "amount_received")
-EDITABLE = set(TEXT_FIELDS) | set(AMOUNTS) | {"status", "reconciliation_status", "date_payment", "json_ext"}
+FLAGS = ("status", "reconciliation_status", "date_payment", "overpayment", "json_ext")
+EDITABLE = set(TEXT_FIELDS) | set(AMOUNTS) | set(FLAGS)
 
 
 def _apply(payment: InvoicePayment, changes: dict) -> None:
@@ -41,15 +44,28 @@ def _apply(payment: InvoicePayment, changes: dict) -> None:
             f"reconciliation status must be one of {ReconciliationStatus.values}, got {changes['reconciliation_status']!r}",
             "reconciliationStatus",
         ))
+    if changes.get("date_payment") is not None:
+        check.check(ensure_payment_date, changes["date_payment"], today())
     check.raise_if_any()
     for name, value in amounts.items():
         setattr(payment, name, value)
     for name in TEXT_FIELDS:
         if name in changes:
             setattr(payment, name, (changes[name] or "").strip())
-    for name in ("status", "reconciliation_status", "date_payment", "json_ext"):
+    for name in FLAGS:
         if name in changes and (changes[name] is not None or name == "json_ext"):
             setattr(payment, name, changes[name])
+
+
+def _ensure_adds_up(invoice: Invoice, payment: InvoicePayment) -> None:
+    """Accepted payments never exceed the total unless this one is flagged an overpayment. The
+    invoice row is locked by the caller: concurrent payments of one invoice queue on it, so the
+    sum read here includes every payment committed before."""
+    if payment.status != PaymentStatus.ACCEPTED:
+        return
+    others = accepted_payments(invoice).exclude(pk=payment.pk).aggregate(total=Sum("amount_payed"))["total"] or ZERO
+    ensure_payment_fits(amount_total=invoice.amount_total, accepted_others=others, amount_payed=payment.amount_payed,
+                        overpayment=payment.overpayment)
 
 
 def _payment_event(payment: InvoicePayment, verb: str, actor) -> None:
@@ -69,6 +85,7 @@ def payment_record(*, actor, invoice: Invoice, data: dict) -> InvoicePayment:
     _apply(payment, changes)
     if changes.get("amount_received") is None:  # defaulted after validation: errors name what was sent
         payment.amount_received = payment.amount_payed
+    _ensure_adds_up(invoice, payment)
     save_with_history(payment, actor=actor, reason="payment_record")
     _payment_event(payment, "recorded", actor)
     sync_payment_status(actor=actor, invoice=invoice)
@@ -83,6 +100,7 @@ def payment_update(*, actor, payment: InvoicePayment, changes: dict, version: in
     payment.invoice = invoice
     ensure_version(payment, version, "payment")
     _apply(payment, {key: value for key, value in changes.items() if key in EDITABLE})
+    _ensure_adds_up(invoice, payment)
     save_with_history(payment, actor=actor, reason="payment_update")
     _payment_event(payment, "updated", actor)
     sync_payment_status(actor=actor, invoice=invoice)

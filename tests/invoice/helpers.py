@@ -32,10 +32,34 @@ def errors_of(raised) -> list[tuple[str | None, str]]:
     return [(error.field, error.code.name) for error in raised.value.errors]
 
 
+BUYER = {"code": "buyer", "name": "Pompes Funèbres Acheteur", "legal_name": "PF Acheteur SARL",
+         "address_line1": "1 rue du Test", "postal_code": "75011", "city": "Paris", "country_code": "FR",
+         "email": "factures@acheteur.test"}
+
+
+def make_buyer(organization, **overrides):
+    """An operator of `organization` that carries what a buyer must (name, address, country,
+    e-mail): the default thirdparty of make_draft. Same code → same operator."""
+    from payment_module.models import Operator
+
+    values = {**BUYER, **overrides}
+    operator = Operator.objects.filter(organization=organization, code=values["code"]).first()
+    return operator or Operator.objects.create(organization=organization, **values)
+
+
+def buyer_data(organization, **overrides) -> dict:
+    """The thirdparty fields of an invoice billed to make_buyer(organization)."""
+    return {"thirdparty_type": "operator", "thirdparty_id": str(make_buyer(organization, **overrides).pk)}
+
+
 def make_draft(*, actor, organization, lines=DEFAULT_LINES, **data) -> Invoice:
-    """A draft built through the services; a line's tax_rate may name a built-in rule by code."""
+    """A draft built through the services, billed to make_buyer(organization) unless a thirdparty
+    is given (thirdparty_type=None: no buyer); a line's tax_rate may name a built-in rule by code."""
     from core import calculation
 
+    if "thirdparty_type" not in data:
+        data.update(buyer_data(organization))
+    data = {key: value for key, value in data.items() if value is not None}
     invoice = invoice_create(actor=actor, organization=organization, data=data)
     for line in lines:
         line = dict(line)

@@ -2,9 +2,11 @@ from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
-# Each app's demo module, in order: the invoice demo seeds organisations that have no invoice yet,
-# then the payment module adds operators, orders and one operator invoice. Every seed() is idempotent.
-DEMO_MODULES = ("core.demo", "invoice.demo", "payment_module.demo")
+# Each app's demo step ("module" runs module.seed, "module:name" module.name), in order: the
+# payment module adds operators, tariffs and orders; the invoice demo issues past-dated invoices to
+# those operators; then one operator's last month is billed today (issue dates follow the numbers).
+# Every step is idempotent.
+DEMO_MODULES = ("core.demo", "payment_module.demo", "invoice.demo", "payment_module.demo:bill")
 
 
 class Command(BaseCommand):
@@ -12,12 +14,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write("Demo data:")
-        for name in DEMO_MODULES:
+        for step in DEMO_MODULES:
+            name, _, function = step.partition(":")
             try:
                 module = import_module(name)
             except ModuleNotFoundError as exc:
                 if exc.name != name:
                     raise
                 continue
-            module.seed(stdout=self.stdout)
+            getattr(module, function or "seed")(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

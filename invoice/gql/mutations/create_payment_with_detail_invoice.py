@@ -32,6 +32,7 @@ class CreatePaymentWithDetailInvoiceMutation(BaseMutation):
         payment_origin = graphene.String()
         payer_ref = graphene.String()
         payer_name = graphene.String()
+        overpayment = graphene.Boolean(description="accept it beyond the invoice's total (the excess is owed back)")
 
     class Meta:
         permissions = ("invoice.add_invoicepayment",)
