@@ -189,6 +189,9 @@ INVOICE_DOCUMENT_MAX_RUNS = env_int("INVOICE_DOCUMENT_MAX_RUNS", 8)  # runs incl
 INVOICE_DOCUMENT_STUCK_AFTER = env_int("INVOICE_DOCUMENT_STUCK_AFTER", 900)  # seconds pending before the reaper acts
 INVOICE_DOCUMENT_UNSENT_AFTER = env_int("INVOICE_DOCUMENT_UNSENT_AFTER", 30)  # ... when the enqueue failed
 INVOICE_DLQ_IN_WORKER = env_bool("INVOICE_DLQ_IN_WORKER", True)
+# Billing a period of orders (POST /v2/invoices, generateInvoicesForTimePeriod): its longest span,
+# in months (a period ends before start + this many months).
+BILLING_MAX_PERIOD_MONTHS = env_int("BILLING_MAX_PERIOD_MONTHS", 12)
 
 # --- GraphQL and auth -------------------------------------------------------------------------
 GRAPHENE = {

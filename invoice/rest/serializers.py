@@ -76,6 +76,10 @@ class DocumentRequestSerializer(serializers.Serializer):
     start_date = RfcDateField(help_text="first day of the period, dd/mm/YYYY")
     end_date = RfcDateField(help_text="last day of the period (inclusive), dd/mm/YYYY")
     format = RequiredText(max_length=20, help_text=f"one of {', '.join(DocumentFormat.values)}")
+    allow_open_period = serializers.BooleanField(
+        required=False, default=False,
+        help_text="bill a period that has not ended yet (end_date today or later); refused otherwise "
+                  "(PERIOD_NOT_ENDED)")
 
     def validate_format(self, value: str) -> str:
         try:

@@ -132,7 +132,10 @@ class InvoiceDocumentsView(APIView):
                     "the file is generated asynchronously — poll GET /v2/invoices/{id}. "
                     "The same request again — same `Idempotency-Key` header, or the same operator, period and "
                     "format while its document is pending or created — answers **200** with the existing row "
-                    "and bills nothing. The same period in another format gives a new document of the same invoice.",
+                    "and bills nothing. The same period in another format gives a new document of the same invoice. "
+                    "The period must be over (end_date before today) unless `allow_open_period` is true, and "
+                    "shorter than BILLING_MAX_PERIOD_MONTHS (default 12) months; both are checked before any "
+                    "number is used.",
         parameters=[OpenApiParameter(IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
                                      description="optional, up to 255 characters: a retry with the same key returns "
                                                  "the same row")],
@@ -147,6 +150,10 @@ class InvoiceDocumentsView(APIView):
                         ("REQUIRED", "This field is required.", "operator_id"),
                         ("INVALID_DATE", "'31/02/2026' is not a calendar date (dd/mm/YYYY)", "start_date"),
                         ("INVALID_PERIOD", "end date 01/01/2026 is before start date 31/01/2026", "end_date"),
+                        ("PERIOD_NOT_ENDED", "the period ends on 31/12/2026, which is not over (today is "
+                                             "03/12/2026): … send allow_open_period: true to bill it now", "end_date"),
+                        ("PERIOD_TOO_LONG", "the period 01/01/2025–31/01/2026 is longer than 12 months: it must "
+                                            "end before 01/01/2026", "end_date"),
                         ("INVALID_FORMAT", "format must be one of pdf, json, xml, facturx, got 'doc'", "format"),
                         ("NOT_FOUND", "operator 0190… not found", "operator_id"),
                         ("NO_ORDERS", "no unbilled orders for operator pf-x between …", "start_date"),
@@ -170,7 +177,7 @@ class InvoiceDocumentsView(APIView):
         serializer = DocumentRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        ensure_period(data["start_date"], data["end_date"])
+        ensure_period(data["start_date"], data["end_date"], allow_open_period=data["allow_open_period"])
         idempotency_key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip() or None
         if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_MAX:
             raise DomainError(CoreErrorCode.INVALID, f"{IDEMPOTENCY_HEADER} is longer than {IDEMPOTENCY_MAX} characters",
@@ -184,7 +191,7 @@ class InvoiceDocumentsView(APIView):
                 document = generate_operator_invoice(
                     actor=tenant.user, organization=tenant.organization, operator=operator,
                     start_date=data["start_date"], end_date=data["end_date"], fmt=data["format"],
-                    idempotency_key=idempotency_key,
+                    idempotency_key=idempotency_key, allow_open_period=data["allow_open_period"],
                 )
             finally:
                 _created_documents.reset(token)

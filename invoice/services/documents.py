@@ -9,6 +9,7 @@ import logging
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
@@ -55,6 +56,18 @@ def find_by_idempotency_key(organization, key: str | None) -> InvoiceDocument | 
     return InvoiceDocument.objects.filter(organization=organization, idempotency_key=key).first()
 
 
+def billed_operator(invoice: Invoice):
+    """The operator an invoice bills (its thirdparty, else its subject), or None. The operator model
+    is the one InvoiceDocument.operator points to: invoice does not import payment_module."""
+    model = InvoiceDocument._meta.get_field("operator").related_model
+    for type_id, object_id in ((invoice.thirdparty_type_id, invoice.thirdparty_id),
+                               (invoice.subject_type_id, invoice.subject_id)):
+        if type_id is not None and object_id is not None \
+                and ContentType.objects.get_for_id(type_id).model_class() is model:
+            return model.objects.filter(pk=object_id, organization_id=invoice.organization_id).first()
+    return None
+
+
 @transaction.atomic
 def document_request(*, actor, organization, invoice: Invoice, fmt: str, operator=None,
                      start_date: date | None = None, end_date: date | None = None,
@@ -63,6 +76,10 @@ def document_request(*, actor, organization, invoice: Invoice, fmt: str, operato
     The same request again (same Idempotency-Key, or same invoice + format while pending or
     created) returns the existing row."""
     fmt = ensure_format(fmt)
+    if operator is None:  # e.g. generateInvoiceDocument: the row names the operator and period billed
+        operator = billed_operator(invoice)
+        if operator is not None and start_date is None and end_date is None:
+            start_date, end_date = invoice.date_valid_from, invoice.date_valid_to
     if idempotency_key is not None and len(idempotency_key) > 255:
         raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT, "Idempotency-Key is longer than 255 characters",
                           "Idempotency-Key")

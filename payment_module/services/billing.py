@@ -6,8 +6,10 @@ billed and answers with the document of the first (same period and format), or w
 document of the same invoice (same period, another format, or after a failed document)."""
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,9 +25,29 @@ from payment_module.error_codes import BillingErrorCode
 from payment_module.models import Operator, Order, Tariff
 
 
-def ensure_period(start_date: date, end_date: date) -> None:
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has fewer days)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def ensure_period(start_date: date, end_date: date, *, allow_open_period: bool = False) -> None:
+    """A billable period: ordered, ended (its last day is before today, unless `allow_open_period`)
+    and at most settings.BILLING_MAX_PERIOD_MONTHS long. Checked before anything is locked or
+    numbered."""
     if end_date < start_date:
         raise DomainError(BillingErrorCode.INVALID_PERIOD, f"end date {end_date:%d/%m/%Y} is before start date {start_date:%d/%m/%Y}", "end_date")
+    months = settings.BILLING_MAX_PERIOD_MONTHS
+    if end_date >= add_months(start_date, months):
+        raise DomainError(BillingErrorCode.PERIOD_TOO_LONG,
+                          f"the period {start_date:%d/%m/%Y}–{end_date:%d/%m/%Y} is longer than {months} months: "
+                          f"it must end before {add_months(start_date, months):%d/%m/%Y}", "end_date")
+    today = timezone.localdate()
+    if end_date >= today and not allow_open_period:
+        raise DomainError(BillingErrorCode.PERIOD_NOT_ENDED,
+                          f"the period ends on {end_date:%d/%m/%Y}, which is not over (today is {today:%d/%m/%Y}): "
+                          "orders may still come; send allow_open_period: true to bill it now", "end_date")
 
 
 def unbilled_orders(organization, operator, start_date: date, end_date: date):
@@ -45,15 +67,22 @@ def tariff_for(tariffs: list[Tariff], kind: str, on: date) -> Tariff | None:
 def _live_document(organization, operator, start_date, end_date, fmt) -> InvoiceDocument | None:
     return InvoiceDocument.objects.filter(
         organization=organization, operator=operator, start_date=start_date, end_date=end_date, format=fmt,
-        status__in=documents.LIVE,
+        status__in=documents.LIVE, invoice__in=_order_invoices(organization, operator),
     ).exclude(invoice__status=InvoiceStatus.CANCELLED).first()
+
+
+def _order_invoices(organization, operator):
+    """The operator's invoices that bill orders: a hand-made invoice to the operator whose document
+    carries the same period (generateInvoiceDocument) is not the period's billing."""
+    return Invoice.objects.filter(organization=organization, line_items__billed_order__operator=operator).values("pk")
 
 
 def _period_invoice(organization, operator, start_date, end_date) -> Invoice | None:
     """The issued invoice already generated for exactly this operator and period (whatever the
     format or the fate of its documents), if any."""
     document = (InvoiceDocument.objects
-                .filter(organization=organization, operator=operator, start_date=start_date, end_date=end_date)
+                .filter(organization=organization, operator=operator, start_date=start_date, end_date=end_date,
+                        invoice__in=_order_invoices(organization, operator))
                 .exclude(invoice__status__in=documents.NOT_RENDERABLE + (InvoiceStatus.CANCELLED,))
                 .select_related("invoice").order_by("-date_created").first())
     return document.invoice if document is not None else None
@@ -71,9 +100,10 @@ def _replay(organization, idempotency_key, operator_id, start_date, end_date, fm
 
 @transaction.atomic
 def generate_operator_invoice(*, actor, organization, operator: Operator, start_date: date, end_date: date,
-                              fmt: str, idempotency_key: str | None = None) -> InvoiceDocument:
+                              fmt: str, idempotency_key: str | None = None,
+                              allow_open_period: bool = False) -> InvoiceDocument:
     fmt = documents.ensure_format(fmt)
-    ensure_period(start_date, end_date)
+    ensure_period(start_date, end_date, allow_open_period=allow_open_period)
     replay = _replay(organization, idempotency_key, operator.pk, start_date, end_date, fmt)
     if replay is not None:
         return replay
@@ -179,21 +209,23 @@ def _on_invoice_cancelled(sender, *, invoice, actor, **kwargs) -> None:
 
 @transaction.atomic
 def generate_for_period(*, actor, organization, start_date: date, end_date: date, fmt: str,
-                        operator: Operator | None = None) -> list[InvoiceDocument]:
+                        operator: Operator | None = None, allow_open_period: bool = False) -> list[InvoiceDocument]:
     """One operator (an empty period is an error) or every operator with unbilled orders; all or
     nothing (one operator's error rolls every invoice back)."""
     if operator is not None:
         return [generate_operator_invoice(actor=actor, organization=organization, operator=operator,
-                                          start_date=start_date, end_date=end_date, fmt=fmt)]
+                                          start_date=start_date, end_date=end_date, fmt=fmt,
+                                          allow_open_period=allow_open_period)]
     documents.ensure_format(fmt)
-    ensure_period(start_date, end_date)
+    ensure_period(start_date, end_date, allow_open_period=allow_open_period)
     operator_ids = (Order.objects.filter(organization=organization, is_deleted=False, invoice_line__isnull=True,
                                          ordered_at__date__gte=start_date, ordered_at__date__lte=end_date)
                     .values_list("operator_id", flat=True).distinct())
     results = []
     for candidate in Operator.objects.filter(pk__in=list(operator_ids), is_active=True).order_by("name"):
         results.append(generate_operator_invoice(actor=actor, organization=organization, operator=candidate,
-                                                 start_date=start_date, end_date=end_date, fmt=fmt))
+                                                 start_date=start_date, end_date=end_date, fmt=fmt,
+                                                 allow_open_period=allow_open_period))
     if not results:
         raise DomainError(BillingErrorCode.NO_ORDERS,
                           f"no unbilled orders between {start_date:%d/%m/%Y} and {end_date:%d/%m/%Y}", "start_date")

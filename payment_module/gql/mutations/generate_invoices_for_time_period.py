@@ -19,6 +19,8 @@ class GenerateInvoicesForTimePeriodMutation(BaseMutation):
         date_from = graphene.Date(required=True)
         date_to = graphene.Date(required=True)
         format = graphene.String(default_value="pdf")
+        allow_open_period = graphene.Boolean(default_value=False, description="bill a period that has not ended yet "
+                                                                             "(refused otherwise: PERIOD_NOT_ENDED)")
 
     class Meta:
         permissions = ("payment_module.generate_invoice", "invoice.add_invoicedocument")
@@ -34,6 +36,7 @@ class GenerateInvoicesForTimePeriodMutation(BaseMutation):
             operator = get_scoped(Operator.objects.all(), tenant.organization,
                                   decode_id(data["operator_id"], "operatorId"), what="operator", field="operatorId")
         generated = generate_for_period(actor=tenant.user, organization=tenant.organization, operator=operator,
-                                        start_date=data["date_from"], end_date=data["date_to"], fmt=data["format"])
+                                        start_date=data["date_from"], end_date=data["date_to"], fmt=data["format"],
+                                        allow_open_period=bool(data.get("allow_open_period")))
         return {"invoice_documents": generated,
                 "internal_id": generated[0].id if len(generated) == 1 else None}
