@@ -32,7 +32,8 @@ def at(day: str, hour: int = 12) -> datetime:
 def make_billing(organization, user, *, code="pf-dupont", orders=("2026-01-05", "2026-01-12", "2026-01-28"),
                  reference_prefix=None) -> SimpleNamespace:
     operator = Operator.objects.create(organization=organization, code=code, name=f"Pompes Funèbres {code}",
-                                       city="Paris", user_created=user)
+                                       address_line1="3 rue des Lilas", postal_code="75020", city="Paris",
+                                       email=f"factures@{code}.test", user_created=user)
     tariff = Tariff.objects.create(organization=organization, code="AVIS", label="Avis de décès",
                                    order_kind=OrderKind.DEATH_NOTICE, unit_price=Decimal("85.00"),
                                    tax_rule=FR_VAT_20.id, ledger_account="706100",
