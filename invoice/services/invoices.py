@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -169,12 +170,13 @@ def buyer_of(invoice: Invoice) -> tuple[PartySnapshot | None, list[DomainError]]
     exists in the organisation."""
     if invoice.thirdparty_type_id is None or invoice.thirdparty_id is None:
         return None, []
-    model = invoice.thirdparty_type.model_class()
+    content_type = ContentType.objects.get_for_id(invoice.thirdparty_type_id)  # cached: no query
+    model = content_type.model_class()
     picker = pickers.type_for_model(model) if model is not None else None
     if picker is None or pickers.THIRDPARTY not in picker.roles:
         allowed = ", ".join(sorted(p.code for p in pickers.picker_types(pickers.THIRDPARTY)))
         return None, [DomainError(InvoiceErrorCode.BUYER_TYPE_NOT_ALLOWED,
-                                  f"a {invoice.thirdparty_type.model} cannot be the buyer of an invoice (it has no "
+                                  f"a {content_type.model} cannot be the buyer of an invoice (it has no "
                                   f"postal or electronic address); buyers are: {allowed}", "thirdpartyType")]
     obj = picker.queryset(invoice.organization).filter(pk=invoice.thirdparty_id).first()
     if obj is None:
@@ -206,6 +208,7 @@ def invoice_validate(*, actor, invoice: Invoice, version: int | None = None) -> 
         last_issued_on = last_issue_date(invoice.organization, invoice.date_invoice.year)
     ensure_issuable(invoice=invoice, lines=lines, buyer=buyer, buyer_errors=buyer_errors,
                     last_issued_on=last_issued_on, today=today())
+    # Further legality checks of the issued content (e.g. VAT coherence) go here: before the number.
     # Last step before saving: the number is taken from the locked sequence row.
     invoice.code = take_number(invoice.organization, sequence)
     if not invoice.payment_reference:
@@ -235,8 +238,8 @@ def invoice_cancel(*, actor, invoice: Invoice, version: int | None = None, reaso
     ensure_max_length(reason, 2000, "reason")
     credit = Invoice(
         organization=invoice.organization, document_type=DocumentType.CREDIT_NOTE, related_invoice=invoice,
-        subject_type=invoice.subject_type, subject_id=invoice.subject_id,
-        thirdparty_type=invoice.thirdparty_type, thirdparty_id=invoice.thirdparty_id,
+        subject_type_id=invoice.subject_type_id, subject_id=invoice.subject_id,
+        thirdparty_type_id=invoice.thirdparty_type_id, thirdparty_id=invoice.thirdparty_id,
         code_tp=invoice.code_tp, date_invoice=today(), date_due=today(),
         date_valid_from=invoice.date_valid_from, date_valid_to=invoice.date_valid_to,
         currency_code=invoice.currency_code, currency_tp_code=invoice.currency_tp_code,

@@ -120,7 +120,7 @@ def test_picker_options_of_own_tenant(user_a, org_a):
     make_user(org_a, username="second-a@molink.test")
 
     # when
-    options = data(post(PICKER, {"role": "thirdparty", "type": "user", "search": "SECOND"}, user=user_a))
+    options = data(post(PICKER, {"role": "subject", "type": "user", "search": "SECOND"}, user=user_a))
 
     # then
     assert options["pickerOptions"] == [

@@ -13,7 +13,7 @@ from invoice.services.events import event_message_create
 from invoice.services.invoices import invoice_delete, invoice_validate
 from tests.helpers.graphql import data, error_codes, post
 from tests.invoice.gql.helpers import global_id, mutation_document, number
-from tests.invoice.helpers import make_draft
+from tests.invoice.helpers import buyer_data, make_draft
 
 ONE_LINE = ({"code": "S", "quantity": "1", "unit_price": "10.00"},)  # 10.00 + 20 % = 12.00
 BIG_LINE = ({"code": "B", "quantity": "10", "unit_price": "100.00"},)  # 1000.00 + 20 % = 1200.00
@@ -21,15 +21,17 @@ BIG_LINE = ({"code": "B", "quantity": "10", "unit_price": "100.00"},)  # 1000.00
 
 @pytest.fixture
 def invoices(user_a, org_a):
-    """small: draft 12.00 of 2025-12-15 for user_a (thirdparty); mid: validated 289.50 of
-    2026-02-01 billing Org A (number 1); big: draft 1200.00 of 2026-03-01; gone: a deleted draft."""
+    """small: draft 12.00 of 2025-12-15 for operator pf-small (thirdparty); mid: validated 289.50 of
+    2026-02-01 billing Org A (number 1) to the default buyer; big: draft 1200.00 of 2026-03-01 without
+    buyer; gone: a deleted draft."""
     small = make_draft(actor=user_a, organization=org_a, lines=ONE_LINE, date_invoice=date(2025, 12, 15),
-                       thirdparty_type="user", thirdparty_id=user_a.pk)
+                       **buyer_data(org_a, code="pf-small", name="PF Small", email="small@pf.test"))
     mid = invoice_validate(actor=user_a, invoice=make_draft(
         actor=user_a, organization=org_a, date_invoice=date(2026, 2, 1), subject_type="organization",
         subject_id=org_a.pk,
     ))
-    big = make_draft(actor=user_a, organization=org_a, lines=BIG_LINE, date_invoice=date(2026, 3, 1))
+    big = make_draft(actor=user_a, organization=org_a, lines=BIG_LINE, date_invoice=date(2026, 3, 1),
+                     thirdparty_type=None)
     gone = invoice_delete(actor=user_a, invoice=make_draft(actor=user_a, organization=org_a, lines=ONE_LINE))
     return {"small": small, "mid": mid, "big": big, "gone": gone}
 
@@ -56,7 +58,8 @@ def totals(arguments: str, user) -> list[str]:
     pytest.param('dateInvoice_Gte: "2026-01-01", orderBy: ["dateInvoice"]', ["289.50", "1200.00"], id="date-gte"),
     pytest.param('dateInvoice_Lt: "2026-01-01"', ["12.00"], id="date-lt"),
     pytest.param('subjectType: "organization"', ["289.50"], id="subject-type-picker-code"),
-    pytest.param('thirdpartyType: "user"', ["12.00"], id="thirdparty-type-picker-code"),
+    pytest.param('thirdpartyType: "operator", orderBy: ["amountTotal"]', ["12.00", "289.50"],
+                 id="thirdparty-type-picker-code"),
     pytest.param('isDeleted: true', ["12.00"], id="deleted-only"),
     pytest.param('isDeleted: false, orderBy: ["amountTotal"]', ["12.00", "289.50", "1200.00"], id="not-deleted"),
     pytest.param('orderBy: ["amountTotal"]', ["12.00", "289.50", "1200.00"], id="default-hides-deleted"),
@@ -157,10 +160,10 @@ def test_subject_and_thirdparty_are_json_strings_of_json_strings(invoices, user_
     thirdparty = json.loads(json.loads(nodes["12.00"]["thirdparty"]))
     assert {key: subject[key] for key in ("id", "type", "code", "label")} == {
         "id": str(org_a.id), "type": "organization", "code": "org-a", "label": "Org A"}
-    assert thirdparty == {"id": str(user_a.id), "type": "user", "code": "admin-a@molink.test",
-                          "label": "admin-a@molink.test"}
-    assert (nodes["289.50"]["thirdparty"], nodes["12.00"]["subject"]) == (None, None)
-    assert (nodes["289.50"]["subjectTypeName"], nodes["12.00"]["thirdpartyTypeName"]) == ("organization", "user")
+    assert thirdparty == {"id": str(invoices["small"].thirdparty_id), "type": "operator", "code": "pf-small",
+                          "label": "PF Small", "siren": "", "vatNumber": "", "email": "small@pf.test"}
+    assert (nodes["1200.00"]["thirdparty"], nodes["12.00"]["subject"]) == (None, None)
+    assert (nodes["289.50"]["subjectTypeName"], nodes["12.00"]["thirdpartyTypeName"]) == ("organization", "operator")
 
 
 @pytest.mark.parametrize(("field", "arguments", "argument"), [
@@ -248,9 +251,9 @@ def test_fe_invoice_list_page(invoices, user_a, org_a):
     assert fe_decode_id(mid["id"]) == str(invoices["mid"].id)
     assert (mid["status"][2:], mid["amountTotal"], json.loads(mid["taxAnalysis"])["total"]) == ("1", "289.50", "44.50")
     assert json.loads(json.loads(mid["subject"]))["code"] == "org-a"
-    assert (mid["subjectType"], mid["subjectTypeName"], mid["thirdparty"], mid["thirdpartyType"]) == (
-        invoices["mid"].subject_type_id, "organization", None, None,
-    )
+    assert (mid["subjectType"], mid["subjectTypeName"], json.loads(json.loads(mid["thirdparty"]))["code"],
+            mid["thirdpartyType"]) == (invoices["mid"].subject_type_id, "organization", "buyer",
+                                       invoices["mid"].thirdparty_type_id)
 
 
 @pytest.mark.parametrize(("params", "expected"), [
@@ -263,7 +266,7 @@ def test_fe_invoice_list_page(invoices, user_a, org_a):
     pytest.param('isDeleted: false,dateInvoice: "2026-03-01",first: 10,orderBy: ["code"]', ["1200.00"], id="date"),
     pytest.param('isDeleted: false,subjectType: "organization",first: 10,orderBy: ["subjectType"]', ["289.50"],
                  id="subject-type"),
-    pytest.param('isDeleted: false,thirdpartyType: "user",first: 10,orderBy: ["thirdpartyType"]', ["12.00"],
+    pytest.param('isDeleted: false,thirdpartyType: "operator",first: 10,orderBy: ["-amountTotal"]', ["289.50", "12.00"],
                  id="thirdparty-type"),
     pytest.param('isDeleted: false,first: 10,orderBy: ["-dateInvoice"]', ["1200.00", "289.50", "12.00"],
                  id="order-date-desc"),

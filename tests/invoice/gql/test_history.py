@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.helpers.graphql import data, post
 from tests.invoice.gql.helpers import global_id, mutation_document, number
+from tests.invoice.helpers import make_buyer
 
 HISTORY = """
 query($id: String!) {
@@ -17,7 +18,8 @@ def changes_of(version: dict) -> dict:
 
 def test_history_after_create_line_add_and_validate(user_a, org_a, accountant_a):
     # given: created by user_a, one line added and validation by accountant_a
-    created = post(mutation_document("createInvoice"), {"input": {"codeTp": "TP-1"}}, user=user_a)
+    created = post(mutation_document("createInvoice"), {"input": {
+        "codeTp": "TP-1", "thirdpartyType": "operator", "thirdpartyId": str(make_buyer(org_a).pk)}}, user=user_a)
     invoice_id = created["data"]["createInvoice"]["internalId"]
     post(mutation_document("createInvoiceLineItem"), {"input": {
         "invoiceId": invoice_id, "quantity": "2", "unitPrice": "17.99"}}, user=accountant_a)

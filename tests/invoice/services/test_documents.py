@@ -18,13 +18,14 @@ from invoice.models import InvoiceDocument, InvoiceEvent
 from invoice.services import documents
 from invoice.services.invoices import invoice_create, invoice_validate
 from invoice.services.lines import line_add
+from tests.invoice.helpers import buyer_data
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def issued_invoice(org_a, user_a):
-    invoice = invoice_create(actor=user_a, organization=org_a, data={})
+    invoice = invoice_create(actor=user_a, organization=org_a, data=buyer_data(org_a))
     line_add(actor=user_a, invoice=invoice, data={"description": "Avis de décès", "quantity": Decimal(1),
                                                   "unit_price": Decimal("89.00")})
     return invoice_validate(actor=user_a, invoice=invoice)

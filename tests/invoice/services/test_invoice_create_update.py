@@ -12,12 +12,18 @@ from django.utils import timezone
 
 from core.errors import DomainError
 from core.history import history_versions
-from core.models import Organization, User
+from core.models import Organization
 from invoice.constants import DocumentType, EventType, InvoiceStatus
 from invoice.models import Invoice, InvoiceEvent
-from invoice.services.invoices import invoice_create, invoice_update, invoice_validate, today
+from invoice.services.invoices import (
+    invoice_create,
+    invoice_update,
+    invoice_validate,
+    today,
+)
 from invoice.services.lines import line_add
-from tests.invoice.helpers import errors_of, nothing_written
+from payment_module.models import Operator
+from tests.invoice.helpers import buyer_data, errors_of, make_buyer, nothing_written
 
 UNKNOWN_ID = "0190f0a4-0000-7000-8000-000000000000"
 
@@ -42,8 +48,10 @@ BAD_HEADERS = [
                  [("subjectId", "NOT_FOUND")], id="other-organisation-subject"),
     pytest.param(lambda refs: {"subject_type": "operator", "subject_id": refs.operator_b.pk},
                  [("subjectId", "NOT_FOUND")], id="other-organisations-operator"),
+    pytest.param(lambda refs: {"subject_type": "user", "subject_id": refs.user_b.pk},
+                 [("subjectId", "NOT_FOUND")], id="other-organisation-user"),
     pytest.param(lambda refs: {"thirdparty_type": "user", "thirdparty_id": refs.user_b.pk},
-                 [("thirdpartyId", "NOT_FOUND")], id="other-organisation-thirdparty"),
+                 [("thirdpartyType", "UNKNOWN_PICKER_TYPE")], id="user-is-not-a-thirdparty"),
     pytest.param(lambda refs: {"thirdparty_type": "operator", "thirdparty_id": refs.operator_b.pk},
                  [("thirdpartyId", "NOT_FOUND")], id="other-organisations-operator-as-thirdparty"),
     pytest.param(lambda refs: {"thirdparty_type": "order", "thirdparty_id": refs.order_a.pk},
@@ -107,16 +115,15 @@ def test_create_uses_the_organisation_settings(user_a, org_a):
 def test_create_resolves_subject_and_thirdparty_in_the_organisation(user_a, org_a):
     # when
     invoice = invoice_create(actor=user_a, organization=org_a, data={
-        "subject_type": "organization", "subject_id": str(org_a.pk),
-        "thirdparty_type": "user", "thirdparty_id": user_a.pk,
+        "subject_type": "organization", "subject_id": str(org_a.pk), **buyer_data(org_a),
     })
 
     # then
     invoice = Invoice.objects.get(pk=invoice.pk)
     assert invoice.subject_type == ContentType.objects.get_for_model(Organization)
     assert invoice.subject == org_a
-    assert invoice.thirdparty_type == ContentType.objects.get_for_model(User)
-    assert invoice.thirdparty == user_a
+    assert invoice.thirdparty_type == ContentType.objects.get_for_model(Operator)
+    assert invoice.thirdparty == make_buyer(org_a)
 
 
 def test_create_accepts_an_operator_of_the_organisation(user_a, org_a, billing_refs):
@@ -246,7 +253,7 @@ def test_a_draft_cannot_squat_a_future_number_and_block_validation(user_a, org_a
     with nothing_written(), pytest.raises(DomainError) as raised:
         invoice_update(actor=user_a, invoice=draft_invoice, changes={"code": f"ORGA-{today().year}-000001"})
     assert errors_of(raised) == [("code", "RESERVED_CODE")]
-    other = invoice_create(actor=user_a, organization=org_a, data={"code": "DEVIS-ORGA-2026-1"})
+    other = invoice_create(actor=user_a, organization=org_a, data={"code": "DEVIS-ORGA-2026-1", **buyer_data(org_a)})
 
     # when: the other is validated
     line_add(actor=user_a, invoice=other, data={"quantity": Decimal(1), "unit_price": Decimal("10.00")})

@@ -89,13 +89,14 @@ def test_partial_payments_adding_up_to_the_total_mark_it_paid(user_a, validated_
     assert (invoice.status, invoice.amount_payed, invoice.date_payed) == (InvoiceStatus.PAID, TOTAL, date(2026, 3, 9))
 
 
-def test_an_overpayment_marks_the_invoice_paid(user_a, validated_invoice):
+def test_an_explicit_overpayment_marks_the_invoice_paid(user_a, validated_invoice):
     # when
-    payment_record(actor=user_a, invoice=validated_invoice, data={"amount_payed": "300"})
+    payment_record(actor=user_a, invoice=validated_invoice, data={"amount_payed": "300", "overpayment": True})
 
     # then
     invoice = reload(validated_invoice)
-    assert (invoice.status, invoice.amount_payed) == (InvoiceStatus.PAID, D("300.00"))
+    assert (invoice.status, invoice.amount_payed, invoice.amount_to_refund) == (InvoiceStatus.PAID, D("300.00"),
+                                                                                D("10.50"))
 
 
 def test_a_rejected_payment_writes_a_payment_error_event_and_changes_nothing_else(user_a, validated_invoice):

@@ -8,7 +8,7 @@ import pytest
 from invoice.services.invoices import invoice_create, invoice_delete
 from tests.helpers.graphql import assert_mutation_errors, data, error_codes, post
 from tests.invoice.gql.helpers import WRITE_MUTATIONS, global_id, mutation_document
-from tests.invoice.helpers import nothing_written
+from tests.invoice.helpers import make_buyer, nothing_written
 
 EMPTY = {"totalCount": 0, "edges": []}
 
@@ -89,8 +89,10 @@ def test_picker_options_of_another_organisation_are_not_offered(world_a, user_b,
 @pytest.mark.parametrize(("given", "expected"), [
     pytest.param(lambda org_a, user_a: {"subjectType": "organization", "subjectId": str(org_a.id)},
                  [("subjectId", "NOT_FOUND")], id="subject-org-a"),
-    pytest.param(lambda org_a, user_a: {"thirdpartyType": "user", "thirdpartyId": str(user_a.id)},
-                 [("thirdpartyId", "NOT_FOUND")], id="thirdparty-user-a"),
+    pytest.param(lambda org_a, user_a: {"subjectType": "user", "subjectId": str(user_a.id)},
+                 [("subjectId", "NOT_FOUND")], id="subject-user-a"),
+    pytest.param(lambda org_a, user_a: {"thirdpartyType": "operator", "thirdpartyId": str(make_buyer(org_a).pk)},
+                 [("thirdpartyId", "NOT_FOUND")], id="thirdparty-operator-a"),
 ])
 def test_an_invoice_of_org_b_cannot_name_org_a_objects(world_a, org_a, user_a, user_b, given, expected):
     # when

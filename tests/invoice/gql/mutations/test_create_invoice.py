@@ -12,7 +12,7 @@ from core.models import MutationLog
 from invoice.models import Invoice, InvoiceEvent
 from tests.helpers.graphql import assert_mutation_errors, assert_mutation_ok, post
 from tests.invoice.gql.helpers import assert_num_queries, mutation_log
-from tests.invoice.helpers import nothing_written
+from tests.invoice.helpers import make_buyer, nothing_written
 
 CREATE = """
 mutation($input: CreateInvoiceMutationInput!) {
@@ -35,8 +35,8 @@ def test_create_invoice_returns_the_draft(user_a, org_a):
     # given
     given = {
         "clientMutationId": "create-1", "clientMutationLabel": "Nouvelle facture",
-        "subjectType": "organization", "subjectId": str(org_a.id), "thirdpartyType": "user",
-        "thirdpartyId": str(user_a.id), "codeTp": "TP-42", "dateInvoice": "2026-03-01",
+        "subjectType": "organization", "subjectId": str(org_a.id), "thirdpartyType": "operator",
+        "thirdpartyId": str(make_buyer(org_a).id), "codeTp": "TP-42", "dateInvoice": "2026-03-01",
         "dateValidFrom": "2026-02-01", "dateValidTo": "2026-02-28", "currencyCode": "eur", "note": " Février ",
     }
 
@@ -55,9 +55,9 @@ def test_create_invoice_returns_the_draft(user_a, org_a):
         "amountPayed": "0.00", "amountDiscount": "0.00", "version": 1, "isEditable": True, "isDeleted": False,
         "subjectTypeName": "organization", "subjectId": str(org_a.id),
         "subjectOption": {"id": str(org_a.id), "type": "organization", "code": "org-a", "label": "Org A"},
-        "thirdpartyTypeName": "user", "thirdpartyId": str(user_a.id),
-        "thirdpartyOption": {"id": str(user_a.id), "type": "user", "code": "admin-a@molink.test",
-                             "label": "admin-a@molink.test"},
+        "thirdpartyTypeName": "operator", "thirdpartyId": str(make_buyer(org_a).id),
+        "thirdpartyOption": {"id": str(make_buyer(org_a).id), "type": "operator", "code": "buyer",
+                             "label": "Pompes Funèbres Acheteur"},
         "lineItems": [],
         "events": [{"eventType": "A_1", "message": "draft created", "userName": "admin-a@molink.test"}],
     }
@@ -95,8 +95,10 @@ BAD_INPUTS = [
                  id="malformed-subject-id"),
     pytest.param(lambda org_b, user_b: {"subjectType": "organization", "subjectId": str(org_b.id)},
                  [("subjectId", "NOT_FOUND")], id="other-organisation-subject"),
-    pytest.param(lambda org_b, user_b: {"thirdpartyType": "user", "thirdpartyId": str(user_b.id)},
+    pytest.param(lambda org_b, user_b: {"thirdpartyType": "operator", "thirdpartyId": str(make_buyer(org_b).id)},
                  [("thirdpartyId", "NOT_FOUND")], id="other-organisation-thirdparty"),
+    pytest.param(lambda org_b, user_b: {"thirdpartyType": "user", "thirdpartyId": str(user_b.id)},
+                 [("thirdpartyType", "UNKNOWN_PICKER_TYPE")], id="user-is-not-a-thirdparty"),
     pytest.param({"dateValidFrom": "2026-03-31", "dateValidTo": "2026-03-01"}, [("dateValidTo", "INVALID_PERIOD")],
                  id="period-end-before-start"),
     pytest.param({"code": "X" * 65}, [("code", "TOO_LONG")], id="code-too-long"),

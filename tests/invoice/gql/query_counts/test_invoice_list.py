@@ -61,7 +61,9 @@ def make_invoices(count: int, *, actor, organization, start: int = 0) -> None:
     (the lines' `line`), with one accepted payment and a message besides the automatic events."""
     now = timezone.now()
     for n in range(start, start + count):
-        operator = Operator(organization=organization, code=f"op-{n}", name=f"Pompes funèbres {n}")
+        operator = Operator(organization=organization, code=f"op-{n}", name=f"Pompes funèbres {n}",
+                            address_line1=f"{n} rue des Lilas", postal_code="75020", city="Paris",
+                            email=f"op-{n}@pf.test")
         save_with_history(operator, actor=actor, reason="test")
         invoice = invoice_create(actor=actor, organization=organization, data={
             "subject_type": "operator", "subject_id": operator.pk, "thirdparty_type": "operator",
