@@ -148,11 +148,14 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
                               f"no tariff in {operator.currency_code} for {OrderKind(order.kind).label} valid on "
                               f"{ordered_on:%d/%m/%Y} (order {order.reference})",
                               "operator_id")
+        free = order.amount_override is not None and order.amount_override == 0
         items.append({
             "code": order.reference,
             "description": order.description or OrderKind(order.kind).label,
             "quantity": order.quantity,
-            "unit_price": order.amount_override if order.amount_override is not None else tariff.unit_price,
+            # An order agreed free is the tariff's price fully discounted: an invoice line has a price.
+            "unit_price": order.amount_override if order.amount_override is not None and not free else tariff.unit_price,
+            "discount": 1 if free else 0,
             "tax_rate": tariff.tax_rule,
             "ledger_account": tariff.ledger_account,
             "line_type": "order",
@@ -168,6 +171,9 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
         "currency_code": operator.currency_code, "code_tp": operator.code,
         # The operator's payment terms, not the organisation's default.
         "date_invoice": issued_on, "date_due": issued_on + timedelta(days=operator.payment_days),
+        # Only orders agreed free (amount_override 0): that agreement is the reason of a 0 total.
+        **({"zero_total_reason": "commandes offertes (prix convenu : 0)"}
+           if all(item["discount"] == 1 for item in items) else {}),
     })
     lines = lines_add_bulk(actor=actor, invoice=invoice, items=items, reason="generate_operator_invoice")
     _link_orders(orders, lines, actor=actor)

@@ -98,7 +98,8 @@ def graphql_fuzz(org_a, user_a, api):
     billing = make_billing(org_a, user_a)
     draft = invoice_create(actor=user_a, organization=org_a, data={"note": "fuzz draft"})
     line_add(actor=user_a, invoice=draft, data={"quantity": Decimal(2), "unit_price": Decimal(10)})
-    issued = invoice_create(actor=user_a, organization=org_a, data={"note": "fuzz issued"})
+    issued = invoice_create(actor=user_a, organization=org_a, data={
+        "note": "fuzz issued", "thirdparty_type": "operator", "thirdparty_id": str(billing.operator.pk)})
     line_add(actor=user_a, invoice=issued, data={"quantity": Decimal(1), "unit_price": Decimal(100)})
     issued = invoice_validate(actor=user_a, invoice=issued)
     payment_record(actor=user_a, invoice=issued, data={"amount_payed": Decimal("30.00"), "code_ext": "VIR-1"})

@@ -212,7 +212,8 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
     org_a = organization_update(actor=user_a, organization=org_a, version=org_a.version,
                                 changes={"legal_name": "Alpha Secret Holding SAS", "city": "Alphaville-Secrete"})
     op1 = Operator.objects.create(organization=org_a, code="pf-alpha-secret", name="Pompes Funebres Alpha Secretes",
-                                  email="contact@alpha-secret.test", city="Alphaville-Secrete")
+                                  email="contact@alpha-secret.test", city="Alphaville-Secrete",
+                                  address_line1="1 rue Alpha Secrete", postal_code="99001")
     op2 = Operator.objects.create(organization=org_a, code="marbrerie-alpha", name="Marbrerie Alpha Cachee")
     tariff = Tariff.objects.create(organization=org_a, code="TARIF-ALPHA-SECRET", label="Tarif Alpha confidentiel",
                                    order_kind=OrderKind.DEATH_NOTICE, unit_price=Decimal(89),
@@ -225,6 +226,7 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
                                                   rate=Decimal("0.07")))
 
     def invoice_with_line(description, **header):
+        header = {"thirdparty_type": "operator", "thirdparty_id": str(op1.pk), **header}  # a buyer that can be billed
         invoice = invoice_create(actor=user_a, organization=org_a, data=header)
         line_add(actor=user_a, invoice=invoice, data={"code": "LA", "description": description, "quantity": "2",
                                                       "unit_price": "50.00"})

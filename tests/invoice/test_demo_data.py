@@ -126,7 +126,7 @@ def test_org_b_invoices_are_only_org_b(seeded):
                                    (invoice.thirdparty_type_id, invoice.thirdparty_id)):
             if type_id == organization_type.pk:
                 assert object_id == org_b.pk
-            elif type_id == operator_type.pk:  # the payment module's operator invoice
+            elif type_id == operator_type.pk:  # every buyer, and the operator invoice's subject
                 assert object_id in operators_b
             else:
                 assert type_id == user_type.pk and object_id in members_b
@@ -157,3 +157,32 @@ def test_second_run_changes_nothing(seeded):
     for code, name in (("org-a", "Org A"), ("org-b", "Org B")):
         count = Invoice.objects.filter(organization__code=code).count()
         assert f"{name}: {count} invoices already there, nothing added" in output
+
+
+@pytest.mark.parametrize("code", ["org-a", "org-b"])
+def test_every_issued_demo_invoice_satisfies_the_issuing_rules(seeded, code):
+    """Buyers with name, address, country and e-mail (an operator of the organisation); per series,
+    issue dates follow the numbers; none in the future; due dates not before issue dates."""
+    from core.errors import ErrorCollector
+    from invoice.constants import ISSUED_STATUSES
+    from invoice.selectors import party_snapshot
+    from invoice.services.invoices import today
+    from invoice.validation import ensure_buyer
+
+    organization = seeded[code]
+    issued = list(Invoice.objects.filter(organization=organization, status__in=ISSUED_STATUSES))
+    operator_type = ContentType.objects.get_for_model(Operator)
+    assert len(issued) >= 25
+    series: dict[int, list[tuple[str, object]]] = {}
+    for invoice in issued:
+        assert invoice.thirdparty_type_id == operator_type.pk, invoice.code
+        check = ErrorCollector()
+        ensure_buyer(party_snapshot(Operator.objects.get(pk=invoice.thirdparty_id, organization=organization)), check)
+        assert check.errors == [], (invoice.code, [e.message for e in check.errors])
+        assert invoice.date_invoice <= today()
+        assert invoice.date_due is None or invoice.date_due >= invoice.date_invoice
+        series.setdefault(invoice.date_invoice.year, []).append((invoice.code, invoice.date_invoice))
+    for year, numbered in series.items():
+        dates = [day for _, day in sorted(numbered)]
+        assert all(str(year) in number for number, _ in numbered)
+        assert dates == sorted(dates), (year, sorted(numbered))
