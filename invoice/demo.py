@@ -20,7 +20,6 @@ from django.db import transaction
 
 from core import demo as core_demo
 from core import pickers
-from core.errors import ErrorCollector
 from core.calculation import (
     FR_VAT_5_5,
     FR_VAT_10,
@@ -28,6 +27,7 @@ from core.calculation import (
     FR_VAT_EXEMPT,
     CalculationRule,
 )
+from core.errors import ErrorCollector
 from core.history import save_with_history
 from core.models import Organization, User
 from core.money import quantize

@@ -150,10 +150,11 @@ class InvoiceDocumentsView(APIView):
                         ("REQUIRED", "This field is required.", "operator_id"),
                         ("INVALID_DATE", "'31/02/2026' is not a calendar date (dd/mm/YYYY)", "start_date"),
                         ("INVALID_PERIOD", "end date 01/01/2026 is before start date 31/01/2026", "end_date"),
-                        ("PERIOD_NOT_ENDED", "the period ends on 31/12/2026, which is not over (today is "
-                                             "03/12/2026): … send allow_open_period: true to bill it now", "end_date"),
-                        ("PERIOD_TOO_LONG", "the period 01/01/2025–31/01/2026 is longer than 12 months: it must "
-                                            "end before 01/01/2026", "end_date"),
+                        ("PERIOD_NOT_ENDED", ("the period ends on 31/12/2026, which is not over (today is "
+                                              "03/12/2026): … send allow_open_period: true to bill it now"),
+                         "end_date"),
+                        ("PERIOD_TOO_LONG", ("the period 01/01/2025–31/01/2026 is longer than 12 months: it must "
+                                             "end before 01/01/2026"), "end_date"),
                         ("INVALID_FORMAT", "format must be one of pdf, json, xml, facturx, got 'doc'", "format"),
                         ("NOT_FOUND", "operator 0190… not found", "operator_id"),
                         ("NO_ORDERS", "no unbilled orders for operator pf-x between …", "start_date"),

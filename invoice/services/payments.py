@@ -8,14 +8,19 @@ from django.db.models import Sum
 from core.error_codes import CoreErrorCode
 from core.errors import DomainError, ErrorCollector
 from core.history import ensure_version, save_with_history
+from core.money import ZERO
 from core.validation import ensure_max_length
 from invoice.constants import EventType, PaymentStatus, ReconciliationStatus
 from invoice.models import Invoice, InvoicePayment
-from core.money import ZERO
 from invoice.selectors import accepted_payments, invoice_lock
 from invoice.services.events import event_record
 from invoice.services.invoices import sync_payment_status, today
-from invoice.validation import ensure_payable, ensure_payment_amounts, ensure_payment_date, ensure_payment_fits
+from invoice.validation import (
+    ensure_payable,
+    ensure_payment_amounts,
+    ensure_payment_date,
+    ensure_payment_fits,
+)
 
 TEXT_FIELDS = {"code_ext": ("codeExt", 255), "label": ("label", 255), "code_rcp": ("codeRcp", 255),
                "code_receipt": ("codeReceipt", 255), "code_tp": ("codeTp", 255),

@@ -47,7 +47,7 @@ def test_concurrent_instalments_stop_at_the_total(user_a, invoice):
     assert outcomes(results) == ["OVERPAYMENT"] * 3 + ["ok"] * 7, results
     stored = Invoice.objects.get(pk=invoice.pk)
     assert (stored.status, stored.amount_payed, stored.amount_to_refund) == (
-        InvoiceStatus.VALIDATED, Decimal("280.00"), Decimal("0"))
+        InvoiceStatus.VALIDATED, Decimal("280.00"), Decimal(0))
     assert InvoicePayment.objects.filter(invoice=invoice).count() == 7
     assert InvoiceEvent.objects.filter(invoice=invoice, event_type=EventType.PAYMENT).count() == 7
 

@@ -16,7 +16,13 @@ from invoice.models import Invoice, InvoiceNumberSequence
 from invoice.services import invoices as invoice_services
 from invoice.services.invoices import invoice_cancel, invoice_create, invoice_validate
 from invoice.services.lines import line_add
-from tests.invoice.helpers import buyer_data, errors_of, make_buyer, make_draft, nothing_written
+from tests.invoice.helpers import (
+    buyer_data,
+    errors_of,
+    make_buyer,
+    make_draft,
+    nothing_written,
+)
 
 # "Today" in these tests: the example (number 39 dated 02/12/2026, then a draft of 15/01).
 TODAY = date(2026, 12, 2)

@@ -151,8 +151,8 @@ def test_amount_override_wins_over_the_tariff(user_a, org_a, operator_a, tariffs
     # discounted (an invoice line always has a price)
     assert sorted((line.code, line.unit_price, line.discount, line.tax_rate, line.amount_net)
                   for line in invoice.line_items.all()) == [
-        ("CMD-DEAL", Decimal("99.9900"), Decimal("0"), FR_VAT_10.id, Decimal("299.97")),
-        ("CMD-FREE", Decimal("85.0000"), Decimal("1"), FR_VAT_20.id, Decimal("0.00")),
+        ("CMD-DEAL", Decimal("99.9900"), Decimal(0), FR_VAT_10.id, Decimal("299.97")),
+        ("CMD-FREE", Decimal("85.0000"), Decimal(1), FR_VAT_20.id, Decimal("0.00")),
     ]
     assert (invoice.amount_net, invoice.amount_total) == (Decimal("299.97"), Decimal("329.97"))
 

@@ -2,6 +2,8 @@
 else is an error that consumes no number and writes nothing."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core.models import MutationLog
@@ -9,8 +11,13 @@ from invoice.constants import EventType
 from invoice.models import Invoice, InvoiceEvent, InvoiceNumberSequence
 from invoice.services.invoices import today
 from tests.helpers.graphql import assert_mutation_errors, assert_mutation_ok, post
-from tests.invoice.gql.helpers import assert_num_queries, mutation_log, number
-from tests.invoice.helpers import make_draft, nothing_written
+from tests.invoice.gql.helpers import (
+    assert_num_queries,
+    mutation_document,
+    mutation_log,
+    number,
+)
+from tests.invoice.helpers import buyer_data, make_draft, nothing_written
 
 VALIDATE = """
 mutation($input: ValidateInvoiceMutationInput!) {
@@ -113,3 +120,38 @@ def test_validate_invoice_query_count(user_a, draft_invoice):
     with assert_num_queries(23):
         result = post(VALIDATE, {"input": {"id": str(draft_invoice.id)}}, user=user_a)
     assert_mutation_ok(result, "validateInvoice")
+
+
+def test_validate_a_bare_draft_is_refused_without_using_a_number(user_a, org_a):
+    # given: the issue's reproduction, over GraphQL: createInvoice(input: {}) + one line
+    created = assert_mutation_ok(post(mutation_document("createInvoice"), {"input": {}}, user=user_a), "createInvoice")
+    assert_mutation_ok(post(mutation_document("createInvoiceLineItem"), {"input": {
+        "invoiceId": created["internalId"], "description": "Avis de décès", "quantity": "1", "unitPrice": "89"}},
+        user=user_a), "createInvoiceLineItem")
+
+    # when
+    with nothing_written():
+        result = post(VALIDATE, {"input": {"clientMutationId": "val-bare", "id": created["internalId"]}}, user=user_a)
+
+    # then
+    assert_mutation_errors(result, "validateInvoice", [("thirdpartyId", "BUYER_REQUIRED")])
+    assert mutation_log("val-bare").status == MutationLog.Status.ERROR
+    assert not InvoiceNumberSequence.objects.filter(organization=org_a, last_number__gt=0).exists()
+
+
+def test_validate_reports_every_broken_rule_at_once(user_a, org_a):
+    # given: a buyer without e-mail, a line without price, due before issue
+    issued_on = today() - timedelta(days=1)
+    draft = make_draft(actor=user_a, organization=org_a, **buyer_data(org_a, code="no-mail", email=""),
+                       date_invoice=issued_on, date_due=issued_on - timedelta(days=1), lines=(
+                           {"code": "L1", "quantity": "1", "unit_price": "10"},
+                           {"code": "L2", "quantity": "1", "unit_price": "0"}))
+    expected = [("thirdparty.email", "BUYER_NO_ELECTRONIC_ADDRESS"), ("lineItems.1.unitPrice", "LINE_WITHOUT_PRICE"),
+                ("dateDue", "DUE_BEFORE_ISSUE")]
+
+    # when
+    with nothing_written():
+        result = post(VALIDATE, {"input": {"id": str(draft.id)}}, user=user_a)
+
+    # then
+    assert_mutation_errors(result, "validateInvoice", expected)
