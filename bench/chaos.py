@@ -349,6 +349,7 @@ def run_drill(*, organization, actor, requests: int = 500, kills: int = 3, rabbi
     from django.utils import timezone
     from moto.server import ThreadedMotoServer
 
+    from invoice import queues
     from invoice.constants import DocumentStatus, EventType
     from invoice.models import (
         Invoice,
@@ -358,9 +359,9 @@ def run_drill(*, organization, actor, requests: int = 500, kills: int = 3, rabbi
     )
     from invoice.services.documents import document_request, reap_stuck_documents
     from invoice.services.invoices import invoice_create, invoice_validate
-    from invoice import queues
     from invoice.services.lines import line_add
     from tests.helpers import pipeline
+    from tests.invoice.helpers import buyer_data
 
     say = progress or (lambda message: None)
     worker_class = make_worker_class(pipeline, pool, concurrency)
@@ -391,7 +392,8 @@ def run_drill(*, organization, actor, requests: int = 500, kills: int = 3, rabbi
         say(f"issuing {requests} invoices")
         invoices = []
         for index in range(requests):
-            invoice = invoice_create(actor=actor, organization=organization, data={"note": f"chaos drill {run} #{index}"})
+            invoice = invoice_create(actor=actor, organization=organization, data={
+                "note": f"chaos drill {run} #{index}", **buyer_data(organization)})
             line_add(actor=actor, invoice=invoice, data={"description": "Avis de décès — Léa Çelik",
                                                          "quantity": Decimal(1), "unit_price": Decimal("89.00")})
             invoices.append(invoice_validate(actor=actor, invoice=invoice))

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.measure import percentile  # noqa: E402 - after the path set-up
+
 DATABASE = "postgresql://postgres@127.0.0.1:5432/molink_load"
 SERVER_ENV = {"DEBUG": "0", "SECRET_KEY": "load-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
               "SECURE_SSL_REDIRECT": "0", "DATABASE_URL": DATABASE, "CELERY_BROKER_URL": "",
@@ -81,12 +82,14 @@ def seed(count: int) -> tuple[str, list[str]]:
     from invoice.services.invoices import invoice_create, invoice_validate
     from invoice.services.lines import line_add
     from tests.helpers.fixtures import make_organization, make_user
+    from tests.invoice.helpers import buyer_data
 
     organization = Organization.objects.filter(code="load").first() or make_organization("load", "Load test")
     user = User.objects.filter(memberships__organization=organization).first() or make_user(organization)
     existing = Invoice.objects.filter(organization=organization).count()
     for index in range(existing, count):
-        invoice = invoice_create(actor=user, organization=organization, data={"note": f"load {index}"})
+        invoice = invoice_create(actor=user, organization=organization, data={"note": f"load {index}",
+                                                                              **buyer_data(organization)})
         for line in range(3):
             line_add(actor=user, invoice=invoice, data={"description": f"ligne {line}", "quantity": "2",
                                                         "unit_price": "1000.00"})

@@ -23,6 +23,7 @@ from invoice.services import documents
 from invoice.services.invoices import invoice_create, invoice_validate
 from invoice.services.lines import line_add
 from tests.helpers import pipeline
+from tests.invoice.helpers import buyer_data
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -66,7 +67,7 @@ def test_two_concurrent_runs_of_one_document_store_the_bytes_of_its_checksum(s3_
     settings.STORAGE_BACKEND = "s3"
     settings.STORAGES = pipeline.storages_for(s3_server, bucket)
     monkeypatch.setattr(documents, "enqueue", lambda document_id: None)
-    invoice = invoice_create(actor=user_a, organization=org_a, data={})
+    invoice = invoice_create(actor=user_a, organization=org_a, data=buyer_data(org_a))
     line_add(actor=user_a, invoice=invoice, data={"description": "Avis de décès", "quantity": Decimal(1),
                                                   "unit_price": Decimal("89.00")})
     invoice = invoice_validate(actor=user_a, invoice=invoice)

@@ -12,13 +12,14 @@ import pytest
 from django.db import connection
 
 from core import metrics
+from invoice import queues
 from invoice.constants import DocumentStatus, EventType
 from invoice.models import InvoiceDocument, InvoiceEvent
 from invoice.services import documents
 from invoice.services.invoices import invoice_create, invoice_validate
 from invoice.services.lines import line_add
-from invoice import queues
 from tests.helpers import pipeline
+from tests.invoice.helpers import buyer_data
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +54,8 @@ def s3_env(endpoint: str, bucket: str) -> dict:
 
 @pytest.fixture
 def issued_invoice(org_a, user_a):
-    invoice = invoice_create(actor=user_a, organization=org_a, data={"note": "Pompes funèbres Léa Çelik"})
+    invoice = invoice_create(actor=user_a, organization=org_a, data={"note": "Pompes funèbres Léa Çelik",
+                                                                     **buyer_data(org_a)})
     for index in range(3):
         line_add(actor=user_a, invoice=invoice, data={"description": f"Avis de décès n°{index}",
                                                       "quantity": Decimal(1), "unit_price": Decimal("89.00")})
