@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import graphene
 
-from core import calculation, pickers
+from core import calculation, frontend, pickers
 from core.gql.auth import requires
 from core.gql.fields import TenantConnectionField
 from core.gql.types import HistoryVersionGQLType, TenantObjectType
@@ -104,8 +104,37 @@ class MutationLogGQLType(TenantObjectType):
         return super().get_queryset(queryset, info).select_related("user")
 
 
+class LanguageGQLType(graphene.ObjectType):
+    code = graphene.String(required=True)
+    name = graphene.String(required=True)
+
+
+class ControlGQLType(graphene.ObjectType):
+    field = graphene.String(required=True)
+    usage = graphene.Int(required=True, description="bit 1: the field is hidden (openIMIS fe-core hideField)")
+
+
+class ModuleConfigurationGQLType(graphene.ObjectType):
+    module = graphene.String(required=True)
+    layer = graphene.String(required=True)
+    config = graphene.String(required=True, description="a JSON object, as text")
+    controls = graphene.List(graphene.NonNull(ControlGQLType), required=True)
+
+    def resolve_layer(self, info):
+        return "fe"
+
+
 class Query(graphene.ObjectType):
     me = graphene.Field(MeGQLType, required=True)
+    module_configurations = graphene.List(
+        graphene.NonNull(ModuleConfigurationGQLType), validity=graphene.String(), layer=graphene.String(),
+        required=True,
+        description="openIMIS front ends' module configurations (FRONTEND_MODULE_CONFIGURATIONS), read before login",
+    )
+    languages = graphene.List(
+        graphene.NonNull(LanguageGQLType), required=True,
+        description="the languages the deployed front end has translations for (FRONTEND_LANGUAGES)",
+    )
     organizations = TenantConnectionField(OrganizationGQLType)
     organization_history = graphene.List(
         graphene.NonNull(HistoryVersionGQLType), id=graphene.UUID(required=True), required=True
@@ -120,6 +149,14 @@ class Query(graphene.ObjectType):
         search=graphene.String(), first=graphene.Int(default_value=20), required=True,
     )
     mutation_logs = TenantConnectionField(MutationLogGQLType, order_by_list=False)
+
+    def resolve_module_configurations(root, info, validity=None, layer=None):
+        # Public, as in openIMIS: the front end reads it before anyone logs in; it carries no
+        # organisation data. Only the front-end layer is configured here.
+        return [] if layer not in (None, "fe") else list(frontend.module_configurations())
+
+    def resolve_languages(root, info):
+        return list(frontend.languages())
 
     @requires()
     def resolve_me(root, info, tenant):
