@@ -9,7 +9,7 @@ from core.gql.fields import TenantConnectionField
 from core.gql.types import HistoryVersionGQLType, TenantObjectType
 from core.history import history_versions
 from core.models import MutationLog, Organization, User
-from core.permissions import role_permissions
+from core.permissions import openimis_rights, role_permissions
 from core.tenancy import get_scoped
 
 
@@ -124,8 +124,59 @@ class ModuleConfigurationGQLType(graphene.ObjectType):
         return "fe"
 
 
+class InteractiveUserGQLType(graphene.ObjectType):
+    """openIMIS's `iUser` part of the current user."""
+
+    id = graphene.String(required=True)
+    uuid = graphene.UUID(required=True)
+    language = graphene.Field(LanguageGQLType, required=True)
+    last_name = graphene.String(required=True)
+    other_names = graphene.String(required=True)
+
+
+class LocationGQLType(graphene.ObjectType):
+    id = graphene.String()
+    uuid = graphene.UUID()
+    code = graphene.String()
+    name = graphene.String()
+    parent = graphene.Field(lambda: LocationGQLType)
+
+
+class ClaimAdminGQLType(graphene.ObjectType):
+    id = graphene.String()
+    uuid = graphene.UUID()
+    code = graphene.String()
+
+
+class OfficerGQLType(graphene.ObjectType):
+    id = graphene.String()
+    uuid = graphene.UUID()
+    code = graphene.String()
+    dob = graphene.Date()
+    address = graphene.String()
+    location = graphene.Field(LocationGQLType)
+
+
+class CurrentUserGQLType(graphene.ObjectType):
+    """openIMIS's `user` query (fe-core useUserQuery, read by the home page): the caller. Molink has
+    no health facilities, claim administrators or enrolment officers: those answer null."""
+
+    id = graphene.String(required=True)
+    username = graphene.String(required=True)
+    email = graphene.String(required=True)
+    last_name = graphene.String(required=True)
+    other_names = graphene.String(required=True)
+    phone = graphene.String()
+    rights = graphene.List(graphene.NonNull(graphene.Int), required=True, description="openIMIS integer rights")
+    i_user = graphene.Field(InteractiveUserGQLType, required=True)
+    health_facility = graphene.String(description="always null: no health facilities here")
+    claim_admin = graphene.Field(ClaimAdminGQLType)
+    officer = graphene.Field(OfficerGQLType)
+
+
 class Query(graphene.ObjectType):
     me = graphene.Field(MeGQLType, required=True)
+    user = graphene.Field(CurrentUserGQLType, required=True, description="the caller, as openIMIS front ends read it")
     module_configurations = graphene.List(
         graphene.NonNull(ModuleConfigurationGQLType), validity=graphene.String(), layer=graphene.String(),
         required=True,
@@ -157,6 +208,18 @@ class Query(graphene.ObjectType):
 
     def resolve_languages(root, info):
         return list(frontend.languages())
+
+    @requires()
+    def resolve_user(root, info, tenant):
+        user = tenant.user
+        code = frontend.language_of(user)
+        language = next(language for language in frontend.languages() if language.code == code)
+        return CurrentUserGQLType(
+            id=str(user.pk), username=user.username, email=user.email, last_name=user.last_name,
+            other_names=user.first_name, rights=openimis_rights(tenant.role),
+            i_user=InteractiveUserGQLType(id=str(user.pk), uuid=user.pk, language=language,
+                                          last_name=user.last_name, other_names=user.first_name),
+        )
 
     @requires()
     def resolve_me(root, info, tenant):

@@ -176,3 +176,40 @@ def test_an_unoffered_language_is_refused_and_logged(fe_user):
 
 def test_change_language_needs_a_login(db):
     assert error_codes(post(change_language("en"))) == ["UNAUTHENTICATED"]
+
+
+USER_QUERY = """
+    query useUserQuery {
+      user {
+        healthFacility
+        id
+        username
+        rights
+        email
+        lastName
+        otherNames
+        phone
+        iUser { id uuid language { code name } }
+        claimAdmin { id code uuid }
+        officer { id uuid code dob address location { id uuid code name parent { id uuid code name } } }
+      }
+    }"""
+
+
+def test_the_user_query_of_fe_core_answers_the_caller(fe_user):
+    # given the home page of a logged-in browser (fe-core useUserQuery, without a location module)
+    client = logged_in_client(fe_user)
+
+    # when
+    user = data(fe_post(client, USER_QUERY))["user"]
+
+    # then: the same person and rights as current_user, nothing of openIMIS's health domain
+    rest = current_user(client)
+    assert user == {
+        "healthFacility": None, "id": str(fe_user.pk), "username": fe_user.username, "rights": rest["i_user"]["rights"],
+        "email": fe_user.email, "lastName": fe_user.last_name, "otherNames": fe_user.first_name, "phone": None,
+        "iUser": {"id": str(fe_user.pk), "uuid": str(fe_user.pk), "language": {"code": "en", "name": "English"}},
+        "claimAdmin": None, "officer": None,
+    }
+    assert 155101 in user["rights"]
+    assert error_codes(post("{ user { id } }")) == ["UNAUTHENTICATED"]
