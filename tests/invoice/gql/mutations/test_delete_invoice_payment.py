@@ -69,8 +69,8 @@ def test_delete_invoice_payment_query_count(user_a, partial_payment):
 def test_delete_payment_invoice_from_the_payments_tab_hides_the_row(user_a, partial_payment):
     # given: the tab's list as fe-invoice fetches it (subjectIds of raw UUIDs, isDeleted: false)
     invoice_id = partial_payment.invoice_id
-    listing = ('{ paymentInvoice(subjectIds: ["%s"],isDeleted: false,first: 10,orderBy: ["codeExt"]) '
-               "{ totalCount edges { node { id,codeExt,amountReceived } } } }" % invoice_id)
+    listing = (f'{{ paymentInvoice(subjectIds: ["{invoice_id}"],isDeleted: false,first: 10,orderBy: ["codeExt"]) '
+               "{ totalCount edges { node { id,codeExt,amountReceived } } } }")
     assert post(listing, user=user_a)["data"]["paymentInvoice"]["totalCount"] == 1
 
     # when: its delete button, as fe-invoice sends it
