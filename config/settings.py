@@ -111,6 +111,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves a browser's parallel requests: readers never wait for the
+    # writer (WAL), a writer takes the write lock when its transaction begins (IMMEDIATE: no
+    # "database is locked" when a read transaction would have to upgrade) and waits for it up to
+    # SQLITE_BUSY_TIMEOUT seconds instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
