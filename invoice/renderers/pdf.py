@@ -137,6 +137,17 @@ def _party(party: PartySnapshot) -> dict:
     }
 
 
+def legal_information(party: PartySnapshot) -> str:
+    """The seller's share capital and trade register entry (Code de commerce, R123-237), e.g.
+    "Capital social : 10 000,00 € — RCS Paris 552 100 554"; "" when neither is known."""
+    parts = []
+    if party.share_capital is not None:
+        parts.append(f"Capital social : {format_money(party.share_capital)}")
+    if party.trade_register:
+        parts.append(party.trade_register)
+    return " — ".join(parts)
+
+
 def _spaced(iban: str) -> str:
     iban = (iban or "").replace(" ", "")
     return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
