@@ -49,13 +49,13 @@ def make_snapshot(**overrides) -> InvoiceSnapshot:
         _line(2, "Option photo couleur", "3", "12.50", "35.00", "FR_VAT_10", "TVA 10 %", "0.10", deduction="2.50"),
         _line(3, "Livre d'or numérique", "1", "19.99", "19.99", "FR_VAT_5_5", "TVA 5,5 %", "0.055"),
         _line(4, "Frais d'insertion avancés (débours)", "1", "25.00", "25.00", "FR_VAT_DEBOURS",
-              "Débours (hors base de TVA)", "0", category="E"),
+              "Débours", "0", category="E"),
     )
     taxes = (
         TaxSnapshot("FR_VAT_20", "TVA 20 %", D("0.20"), D("270.00"), D("54.00"), "S"),
         TaxSnapshot("FR_VAT_10", "TVA 10 %", D("0.10"), D("35.00"), D("3.50"), "S"),
         TaxSnapshot("FR_VAT_5_5", "TVA 5,5 %", D("0.055"), D("19.99"), D("1.10"), "S"),
-        TaxSnapshot("FR_VAT_DEBOURS", "Débours (hors base de TVA)", D(0), D("25.00"), D("0.00"), "E",
+        TaxSnapshot("FR_VAT_DEBOURS", "Débours", D(0), D("25.00"), D("0.00"), "E",
                     exemption_reason=EXEMPT_REASON, exemption_reason_code="VATEX-EU-79-C"),
     )
     values = {
