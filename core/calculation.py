@@ -81,7 +81,7 @@ FR_VAT_FRANCHISE = FR_VAT_EXEMPT
 # VATEX-EU-79-C rather than O: O forbids any other category on the invoice and the VAT ids (BR-O-02,
 # BR-O-11…14), and débours always come beside a taxed service.
 FR_VAT_DEBOURS = _builtin(
-    "FR_VAT_DEBOURS", "Débours (hors base de TVA)", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="E",
+    "FR_VAT_DEBOURS", "Débours", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="E",
     exemption_reason="Débours : frais engagés au nom et pour le compte du client, exclus de la base d'imposition "
                      "(art. 267 II 2° du CGI)",
     exemption_reason_code="VATEX-EU-79-C",
@@ -103,6 +103,16 @@ FR_VAT_REVERSE_CHARGE = _builtin(
 )
 BUILTIN_RULES = (FR_VAT_20, FR_VAT_10, FR_VAT_5_5, FR_VAT_2_1, FR_VAT_EXEMPT, FR_VAT_DEBOURS, FR_VAT_INTRA_EU,
                  FR_VAT_EXPORT, FR_VAT_REVERSE_CHARGE)
+
+
+def default_rule_id(organization) -> uuid.UUID:
+    """The rule a new line takes when none is given: the organisation's default, else the franchise
+    for a franchisee (which may charge no VAT), else French VAT 20 %."""
+    if organization is not None and organization.default_tax_rule:
+        return organization.default_tax_rule
+    if organization is not None and organization.vat_franchise:
+        return FR_VAT_FRANCHISE.id
+    return FR_VAT_20.id
 
 
 def builtin_rule(rule_id) -> CalculationRule | None:
