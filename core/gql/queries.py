@@ -26,6 +26,7 @@ class OrganizationGQLType(TenantObjectType):
             "date_created", "date_updated",
         )
         filter_fields = {"code": ["exact", "icontains"], "name": ["exact", "icontains"]}
+        convert_choices_to_enum = False  # operationCategory reads as it is written: "services", "goods", "mixed"
 
     uuid = graphene.UUID(required=True)
 
