@@ -72,7 +72,7 @@ FR_VAT_2_1 = _builtin("FR_VAT_2_1", "TVA 2,1 %", "0.021")
 # configured as franchisee (Organization.vat_franchise), and then on every line (ensure_vat_coherence).
 # Code and UUID kept from the first release, where this rule was the only "exempt" one.
 FR_VAT_EXEMPT = _builtin(
-    "FR_VAT_EXEMPT", "Franchise en base de TVA", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="E",
+    "FR_VAT_EXEMPT", "Franchise en base", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="E",
     exemption_reason="TVA non applicable, art. 293 B du CGI", exemption_reason_code="VATEX-FR-FRANCHISE",
 )
 FR_VAT_FRANCHISE = FR_VAT_EXEMPT

@@ -197,8 +197,11 @@ def _exemption_mentions(snapshot: InvoiceSnapshot) -> list[str]:
     reasons = []
     for tax in snapshot.taxes:
         exempt = tax.vat_category in ("E", "AE", "O", "K", "G", "Z")
-        if exempt and tax.exemption_reason and tax.exemption_reason not in reasons:
-            reasons.append(tax.exemption_reason)
+        reason = tax.exemption_reason.strip()
+        if exempt and reason:
+            reason = reason if reason.endswith((".", "!", "?")) else f"{reason}."
+            if reason not in reasons:
+                reasons.append(reason)
     return reasons
 
 

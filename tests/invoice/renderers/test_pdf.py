@@ -137,7 +137,7 @@ def test_pdf_mentions_the_operation_category_and_vat_on_debits(category, label):
 def test_franchise_invoice_prints_the_293_b_mention():
     text = pdf_text(pdf.render(make_exempt_snapshot(FR_VAT_FRANCHISE)))
     assert "TVA non applicable, art. 293 B du CGI" in text
-    assert "Franchise en base de TVA Exonéré 100,00 € 0,00 €" in text
+    assert "Franchise en base Exonéré 100,00 € 0,00 €" in text
     assert "Total TVA 0,00 €" in text
 
 
