@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_apikey_historicalapikey'),
+        ('core', '0005_user_language'),
     ]
 
     operations = [
