@@ -71,7 +71,6 @@ LEGAL_NOTES = (
     ("AAB", "Pas d'escompte pour paiement anticipé."),
 )
 OUT_OF_SCOPE = "O"
-INTRA_COMMUNITY = "K"
 CENT = Decimal("0.01")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -358,11 +357,14 @@ def build(snapshot: InvoiceSnapshot):
     _party(agreement, "ram:SellerTradeParty", snapshot.seller, with_vat_id=with_vat_ids)
     _party(agreement, "ram:BuyerTradeParty", snapshot.buyer, with_vat_id=with_vat_ids)
 
+    # BT-80 deliver-to country: the buyer's (where a service to a business is supplied, art. 259 CGI);
+    # required for an intra-community supply (BR-IC-12), and the delivery group is never left empty.
     delivery = _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
-    if INTRA_COMMUNITY in categories:  # BR-IC-12: the deliver-to country, the buyer's
+    buyer_country = (snapshot.buyer.country_code or "").upper().strip()
+    if buyer_country:
         ship_to = _sub(delivery, "ram:ShipToTradeParty")
         address = _sub(ship_to, "ram:PostalTradeAddress")
-        _sub(address, "ram:CountryID", (snapshot.buyer.country_code or "").upper())
+        _sub(address, "ram:CountryID", buyer_country)
 
     settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
     _sub(settlement, "ram:PaymentReference", snapshot.payment_reference)
