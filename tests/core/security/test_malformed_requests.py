@@ -109,3 +109,12 @@ def test_a_rest_body_nested_50000_deep_is_400(db, user_a):
     assert response.status_code == 400, response.content
     assert response.json() == {"code": "PARSE_ERROR", "field": None,
                                "message": "JSON parse error - the body is nested too deeply"}
+
+
+@pytest.mark.parametrize("first", [-5, 0, 101])
+def test_picker_options_outside_their_bounds_are_invalid(db, user_a, first):
+    response = raw(json.dumps({"query": f'{{ pickerOptions(role: "subject", type: "user", first: {first}) {{ id }} }}'}),
+                   user=user_a)
+    (error,) = response.json()["errors"]
+    assert (error["extensions"], error["message"]) == (
+        {"code": "INVALID", "field": "first"}, f"first must be between 1 and 100, got {first}")
