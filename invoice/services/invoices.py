@@ -20,9 +20,19 @@ from invoice.calculation import compute_line, compute_totals
 from invoice.constants import DocumentType, EventType, InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceLineItem
-from invoice.numbering import is_series_number, last_issue_date, lock_sequence, take_number
+from invoice.numbering import (
+    is_series_number,
+    last_issue_date,
+    lock_sequence,
+    take_number,
+)
 from invoice.renderers.snapshot import PartySnapshot
-from invoice.selectors import accepted_payments, active_lines, invoice_lock, party_snapshot
+from invoice.selectors import (
+    accepted_payments,
+    active_lines,
+    invoice_lock,
+    party_snapshot,
+)
 from invoice.services.events import event_record
 from invoice.signals import invoice_cancelled
 from invoice.validation import (
@@ -164,25 +174,25 @@ def recompute_invoice(invoice: Invoice) -> list[InvoiceLineItem]:
     return lines
 
 
-def buyer_of(invoice: Invoice) -> tuple[PartySnapshot | None, list[DomainError]]:
-    """The invoice's buyer as the renderers will read it, or the errors that make it no buyer: a
-    thirdparty of a type that may not be a buyer (pickers role `thirdparty`), or one that no longer
-    exists in the organisation."""
+def buyer_of(invoice: Invoice) -> tuple[object | None, PartySnapshot | None, list[DomainError]]:
+    """The invoice's buyer: the object, the party as the renderers will read it, or the errors that
+    make it no buyer: a thirdparty of a type that may not be a buyer (pickers role `thirdparty`), or
+    one that no longer exists in the organisation."""
     if invoice.thirdparty_type_id is None or invoice.thirdparty_id is None:
-        return None, []
+        return None, None, []
     content_type = ContentType.objects.get_for_id(invoice.thirdparty_type_id)  # cached: no query
     model = content_type.model_class()
     picker = pickers.type_for_model(model) if model is not None else None
     if picker is None or pickers.THIRDPARTY not in picker.roles:
         allowed = ", ".join(sorted(p.code for p in pickers.picker_types(pickers.THIRDPARTY)))
-        return None, [DomainError(InvoiceErrorCode.BUYER_TYPE_NOT_ALLOWED,
+        return None, None, [DomainError(InvoiceErrorCode.BUYER_TYPE_NOT_ALLOWED,
                                   f"a {content_type.model} cannot be the buyer of an invoice (it has no "
                                   f"postal or electronic address); buyers are: {allowed}", "thirdpartyType")]
     obj = picker.queryset(invoice.organization).filter(pk=invoice.thirdparty_id).first()
     if obj is None:
-        return None, [DomainError(InvoiceErrorCode.BUYER_REQUIRED,
+        return None, None, [DomainError(InvoiceErrorCode.BUYER_REQUIRED,
                                   f"the buyer {picker.code} {invoice.thirdparty_id} no longer exists", "thirdpartyId")]
-    return party_snapshot(obj), []
+    return obj, party_snapshot(obj), []
 
 
 @transaction.atomic
@@ -197,19 +207,18 @@ def invoice_validate(*, actor, invoice: Invoice, version: int | None = None) -> 
     if not lines:
         raise DomainError(InvoiceErrorCode.NO_LINES, "an invoice needs at least one line to be validated", "lineItems")
     rules = get_rules(invoice.organization, {line.tax_rate for line in lines})
-    ensure_vat_coherence(invoice.organization, [rules.get(line.tax_rate) for line in lines], buyer=invoice.thirdparty)
+    buyer_object, buyer, buyer_errors = buyer_of(invoice)  # loaded once, for both checks
+    ensure_vat_coherence(invoice.organization, [rules.get(line.tax_rate) for line in lines], buyer=buyer_object)
     compute_totals(invoice, lines, rules)
     invoice.date_invoice = invoice.date_invoice or today()
     if invoice.date_due is None:
         invoice.date_due = invoice.date_invoice + timedelta(days=invoice.organization.payment_days)
-    buyer, buyer_errors = buyer_of(invoice)
     sequence, last_issued_on = None, None
     if invoice.date_invoice <= today():  # a future year's series is not even created
         sequence = lock_sequence(invoice.organization, invoice.date_invoice.year)
         last_issued_on = last_issue_date(invoice.organization, invoice.date_invoice.year)
     ensure_issuable(invoice=invoice, lines=lines, buyer=buyer, buyer_errors=buyer_errors,
                     last_issued_on=last_issued_on, today=today())
-    # Further legality checks of the issued content (e.g. VAT coherence) go here: before the number.
     # Last step before saving: the number is taken from the locked sequence row.
     invoice.code = take_number(invoice.organization, sequence)
     if not invoice.payment_reference:

@@ -12,8 +12,7 @@ from core.errors import DomainError
 from invoice.constants import InvoiceStatus
 from invoice.models import InvoiceLineItem
 from invoice.services.invoices import invoice_validate
-from payment_module.models import Operator
-from tests.invoice.helpers import errors_of, make_draft, nothing_written
+from tests.invoice.helpers import errors_of, make_buyer, make_draft, nothing_written
 
 TAXED = {"code": "L1", "description": "Avis de décès", "quantity": "1", "unit_price": "100.00",
          "tax_rate": "FR_VAT_20"}
@@ -66,7 +65,8 @@ def test_reverse_charge_without_the_buyers_vat_number_is_refused(user_a, org_a):
     # given a buyer without a VAT number, and the organisation with one
     org_a.vat_number = "FR40552100554"
     org_a.save()
-    buyer = Operator.objects.create(organization=org_a, code="pf-be", name="PF Bruxelles", country_code="BE")
+    buyer = make_buyer(org_a, code="pf-be", name="PF Bruxelles", country_code="BE", postal_code="1000",
+                       city="Bruxelles", email="factures@pf-bruxelles.test")
     draft = make_draft(actor=user_a, organization=org_a, lines=(line("L1", "FR_VAT_REVERSE_CHARGE"),),
                        thirdparty_type="operator", thirdparty_id=buyer.pk)
 
