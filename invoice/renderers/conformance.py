@@ -99,7 +99,7 @@ class _Engine:
                 raise RenderError("SCHEMATRON_UNAVAILABLE", f"{schematron} schematron XSLT not found: {path}")
             try:
                 self.executables[key] = self.xslt.compile_stylesheet(stylesheet_file=str(path))
-            except Exception as exc:  # noqa: BLE001 - saxonche raises PySaxonApiError and bare exceptions
+            except Exception as exc:  # saxonche raises PySaxonApiError and bare exceptions
                 raise RenderError("SCHEMATRON_UNAVAILABLE", f"cannot compile the {schematron} schematron: {exc}") from exc
         return self.executables[key]
 
@@ -111,7 +111,7 @@ class _Engine:
                 report = executable.transform_to_string(xdm_node=node)
             except (UnicodeDecodeError, ValueError) as exc:
                 raise RenderError("SCHEMATRON_INVALID", f"{schematron}: not a UTF-8 XML document: {exc}") from exc
-            except Exception as exc:  # noqa: BLE001 - PySaxonApiError: the XML could not be read or run
+            except Exception as exc:  # PySaxonApiError: the XML could not be read or run
                 raise RenderError("SCHEMATRON_UNAVAILABLE", f"{schematron} schematron did not run: {exc}") from exc
         if not report:
             raise RenderError("SCHEMATRON_UNAVAILABLE", f"{schematron} schematron produced no report")
@@ -162,7 +162,7 @@ def embedded_xml(pdf: bytes) -> bytes:
 
     try:
         _filename, xml = facturx.get_facturx_xml_from_pdf(pdf, check_xsd=False)
-    except Exception as exc:  # noqa: BLE001 - pypdf / factur-x raise many kinds on a broken file
+    except Exception as exc:  # pypdf / factur-x raise many kinds on a broken file
         raise RenderError("SCHEMATRON_INVALID", f"no readable Factur-X XML in the PDF: {exc}") from exc
     if not xml:
         raise RenderError("SCHEMATRON_INVALID", "the PDF carries no factur-x.xml")
@@ -170,9 +170,15 @@ def embedded_xml(pdf: bytes) -> bytes:
 
 
 def reason(fatal: list[Failure]) -> str:
-    """"BR-07, BR-FR-12: BR-07 (EN16931) <text> at <location>; …", cut to REASON_LIMIT."""
-    rules = ", ".join(dict.fromkeys(failure.rule for failure in fatal))
-    details = "; ".join(f"{f.rule} ({f.schematron}) {f.text} at {f.location}" for f in fatal)
+    """"BR-07, BR-FR-12_BT-49: BR-07 (EN16931) <text> at <location>; …": the rule ids, then each
+    rule once (with how many times it failed), cut to REASON_LIMIT."""
+    groups: dict[tuple[str, str], list[Failure]] = {}
+    for failure in fatal:
+        groups.setdefault((failure.schematron, failure.rule), []).append(failure)
+    rules = ", ".join(dict.fromkeys(rule for _schematron, rule in groups))
+    details = "; ".join(
+        f"{rule} ({schematron}{f', {len(found)} times' if len(found) > 1 else ''}) {found[0].text} at {found[0].location}"
+        for (schematron, rule), found in groups.items())
     text = f"{rules}: {details}"
     return text if len(text) <= REASON_LIMIT else text[:REASON_LIMIT - 1] + "…"
 

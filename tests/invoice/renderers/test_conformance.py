@@ -2,6 +2,7 @@
 proof `render` applies, and the demo invoices and a 300-line invoice passing both."""
 from __future__ import annotations
 
+import io
 import logging
 import os
 
@@ -48,8 +49,9 @@ def no_buyer_name(good_xml):
 # -- the checker ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("schematron", BOTH)
-def test_a_good_invoice_has_no_fatal_failure(good_xml, schematron):
+def test_a_good_invoice_and_its_credit_note_have_no_fatal_failure(good_xml, credit_note, schematron):
     assert fatal_rules(conformance.check(good_xml, (schematron,))) == set()
+    assert fatal_rules(conformance.check(xml_renderer.render(credit_note), (schematron,))) == set()
 
 
 def test_a_missing_buyer_name_fails_br_07(no_buyer_name):
@@ -100,9 +102,12 @@ def test_prove_leaves_other_formats_alone(fmt):
 
 
 def test_reason_lists_each_rule_once_and_is_bounded():
-    failures = [conformance.Failure("EN16931", rule, "fatal", "/x", "t" * 300) for rule in ("BR-07", "BR-07", "BR-FR-12")]
-    assert conformance.reason(failures).startswith("BR-07, BR-FR-12: BR-07 (EN16931) ")
-    many = failures * 20
+    failures = [conformance.Failure("EN16931", "BR-S-02", "fatal", f"/line[{n}]", "needs the seller VAT id")
+                for n in (1, 2)] + [conformance.Failure("FR-CTC", "BR-FR-12_BT-49", "fatal", "/buyer", "BT-49")]
+    assert conformance.reason(failures) == (
+        "BR-S-02, BR-FR-12_BT-49: BR-S-02 (EN16931, 2 times) needs the seller VAT id at /line[1]; "
+        "BR-FR-12_BT-49 (FR-CTC) BT-49 at /buyer")
+    many = [conformance.Failure("EN16931", f"BR-{n}", "fatal", "/x", "t" * 300) for n in range(20)]
     assert len(conformance.reason(many)) == conformance.REASON_LIMIT
 
 
@@ -189,7 +194,7 @@ def demo_failures() -> dict[str, list[str]]:
     from invoice.selectors import document_snapshot
     from invoice.services.documents import NOT_RENDERABLE
 
-    call_command("demo_data", stdout=open(os.devnull, "w"))
+    call_command("demo_data", stdout=io.StringIO())
     invoices = Invoice.objects.exclude(status__in=NOT_RENDERABLE).order_by("organization__code", "code")
     assert invoices.count() >= 40
     found = {}
