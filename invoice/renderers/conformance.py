@@ -103,19 +103,26 @@ class _Engine:
                 raise RenderError("SCHEMATRON_UNAVAILABLE", f"cannot compile the {schematron} schematron: {exc}") from exc
         return self.executables[key]
 
-    def run(self, schematron: str, xml: bytes) -> bytes:
+    def run(self, schematrons: tuple[str, ...], xml: bytes) -> list[tuple[str, bytes]]:
+        """The SVRL report of each of `schematrons` over `xml` (parsed once)."""
+        reports = []
         with self.lock:
-            executable = self.executable(schematron)
+            executables = [(name, self.executable(name)) for name in schematrons]
             try:
                 node = self.processor.parse_xml(xml_text=xml.decode("utf-8"))
-                report = executable.transform_to_string(xdm_node=node)
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise RenderError("SCHEMATRON_INVALID", f"{schematron}: not a UTF-8 XML document: {exc}") from exc
-            except Exception as exc:  # PySaxonApiError: the XML could not be read or run
-                raise RenderError("SCHEMATRON_UNAVAILABLE", f"{schematron} schematron did not run: {exc}") from exc
-        if not report:
-            raise RenderError("SCHEMATRON_UNAVAILABLE", f"{schematron} schematron produced no report")
-        return report.encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise RenderError("SCHEMATRON_INVALID", f"not a UTF-8 XML document: {exc}") from exc
+            except Exception as exc:  # PySaxonApiError: not well-formed
+                raise RenderError("SCHEMATRON_INVALID", f"Saxon cannot read the XML: {exc}") from exc
+            for name, executable in executables:
+                try:
+                    report = executable.transform_to_string(xdm_node=node)
+                except Exception as exc:  # PySaxonApiError: the stylesheet failed at run time
+                    raise RenderError("SCHEMATRON_UNAVAILABLE", f"{name} schematron did not run: {exc}") from exc
+                if not report:
+                    raise RenderError("SCHEMATRON_UNAVAILABLE", f"{name} schematron produced no report")
+                reports.append((name, report.encode("utf-8")))
+        return reports
 
 
 _engine_holder: dict[str, _Engine] = {}
@@ -149,10 +156,9 @@ def parse_report(schematron: str, report: bytes) -> list[Failure]:
 
 def check(xml: bytes, schematrons: tuple[str, ...] = (EN16931, FR_CTC)) -> list[Failure]:
     """Every failure of `xml` against each of `schematrons`, fatal or not."""
-    current = engine()
     failures = []
-    for schematron in schematrons:
-        failures.extend(parse_report(schematron, current.run(schematron, xml)))
+    for schematron, report in engine().run(schematrons, xml):
+        failures.extend(parse_report(schematron, report))
     return failures
 
 

@@ -219,3 +219,9 @@ def demo_failures() -> dict[str, list[str]]:
 @pytest.mark.django_db
 def test_every_demo_invoice_passes_both_schematrons_as_xml_and_facturx():
     assert demo_failures() == {}
+
+
+def test_a_document_saxon_cannot_read_is_invalid():
+    with pytest.raises(RenderError) as caught:
+        conformance.check(b"<rsm:CrossIndustryInvoice")
+    assert caught.value.code == "SCHEMATRON_INVALID"
