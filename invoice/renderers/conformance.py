@@ -199,7 +199,7 @@ def prove(fmt: str, content: bytes) -> list[Failure]:
     fatal = [failure for failure in failures if failure.fatal]
     if fatal:
         raise RenderError("SCHEMATRON_INVALID", reason(fatal))
-    for warning in failures:
-        logger.warning("%s schematron warning %s: %s (at %s)", warning.schematron, warning.rule, warning.text,
-                       warning.location)
+    if failures:  # one line per file: the warnings of both schematrons
+        logger.warning("%s file: %d schematron warning(s): %s", fmt, len(failures), "; ".join(
+            f"{f.rule} ({f.schematron}) {f.text} at {f.location}" for f in failures))
     return failures
