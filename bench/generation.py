@@ -28,17 +28,17 @@ What it does, in one run:
    parallelism E), and prints ratio = (pure throughput x E) / pipeline throughput (target ≤ 1.2×,
    PASS/MISS, never asserted; every figure is flagged when other processes took the CPUs). Then times the body of the task (invoice.services.documents
    .document_generate) in-process on `--breakdown` documents, phase by phase, and optionally profiles it.
-5. Renders a `--big-lines` invoice (default 10,000 lines, made through the services) to PDF in a
-   subprocess: wall time and peak RSS (the child's VmHWM, and ru_maxrss from wait4); target ≤ 300 MiB.
-   `--big-tracemalloc` re-runs it under tracemalloc and prints where the memory is at the peak.
-   `--only-big` does this step alone (no broker, workers, moto nor pipeline run).
-6. Times the schematron proof (invoice.renderers.conformance) in a fresh subprocess, as a worker
+5. Times the schematron proof (invoice.renderers.conformance) in a fresh subprocess, as a worker
    pays it: compiling the XSLTs once, then per document the EN 16931 and the French CTC schematrons
    separately, over the CII XML of `--schematron` 5-line invoices and over the XML extracted from
    their Factur-X (a quarter as many: the PDF is slow to make), and over a 300-line invoice; with
    the process's RSS after each quarter of the documents (does it grow?). `--only-schematron` does
    this step alone (no broker, workers, moto nor pipeline run). INVOICE_SCHEMATRON_EN16931_XSLT
    selects the EN 16931 XSLT, as in the service.
+6. Renders a `--big-lines` invoice (default 10,000 lines, made through the services) to PDF in a
+   subprocess: wall time and peak RSS (the child's VmHWM, and ru_maxrss from wait4); target ≤ 300 MiB.
+   `--big-tracemalloc` re-runs it under tracemalloc and prints where the memory is at the peak.
+   `--only-big` does this step alone (no broker, workers, moto nor pipeline run).
 7. Stops the workers and moto, and deletes the queues and exchanges, whatever happened.
 
 Results and how to read them: docs/performance.md ("Document generation").
