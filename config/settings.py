@@ -111,6 +111,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves a browser's parallel requests: readers never wait for the
+    # writer (WAL), a writer takes the write lock when its transaction begins (IMMEDIATE: no
+    # "database is locked" when a read transaction would have to upgrade) and waits for it up to
+    # SQLITE_BUSY_TIMEOUT seconds instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -216,6 +226,16 @@ GRAPHQL_JWT = {
     "JWT_COOKIE_SECURE": not DEBUG,
     "JWT_COOKIE_SAMESITE": "Lax",
 }
+
+# openIMIS front ends (core/frontend.py, docs/openimis-fe-compat.md). FRONTEND_LANGUAGES lists the
+# languages the deployed front end has translations for, as `code:Name` pairs: the `languages`
+# query answers them and a user may only pick one of them. openIMIS's fe-core and fe-invoice ship
+# English only; a deployment that adds a French translation pack sets `en:English,fr:Français`.
+FRONTEND_LANGUAGES = env_list("FRONTEND_LANGUAGES", "en:English")
+FRONTEND_DEFAULT_LANGUAGE = os.environ.get("FRONTEND_DEFAULT_LANGUAGE", "").strip()
+# The `moduleConfigurations` answer: a JSON list of {"module": "fe-core", "config": {...},
+# "controls": [{"field": "...", "usage": 1}]}; empty (every module on its defaults) unless set.
+FRONTEND_MODULE_CONFIGURATIONS = os.environ.get("FRONTEND_MODULE_CONFIGURATIONS", "").strip()
 
 REST_FRAMEWORK = {
     # An API key, when sent, wins; else the JWT (header or cookie).
