@@ -3,8 +3,9 @@ Celery worker processes → render → S3 (moto server) → `created`, against p
 
     DEBUG=1 .venv/bin/python bench/generation.py [--documents 1000] [--format json] [--pdf-documents 200]
         [--workers 2] [--concurrency 1] [--pool prefork] [--big-lines 10000] [--latency-samples 20]
-        [--breakdown 200] [--profile N] [--big-tracemalloc LINES] [--db-reuse N]
+        [--breakdown 200] [--profile N] [--big-tracemalloc LINES] [--db-reuse N] [--schematron 100]
     DEBUG=1 .venv/bin/python bench/generation.py --only-big [--big-lines 10000]
+    DEBUG=1 .venv/bin/python bench/generation.py --only-schematron [--schematron 100]
 
 What it does, in one run:
 
@@ -27,11 +28,18 @@ What it does, in one run:
    parallelism E), and prints ratio = (pure throughput x E) / pipeline throughput (target ≤ 1.2×,
    PASS/MISS, never asserted; every figure is flagged when other processes took the CPUs). Then times the body of the task (invoice.services.documents
    .document_generate) in-process on `--breakdown` documents, phase by phase, and optionally profiles it.
-5. Renders a `--big-lines` invoice (default 10,000 lines, made through the services) to PDF in a
+5. Times the schematron proof (invoice.renderers.conformance) in a fresh subprocess, as a worker
+   pays it: compiling the XSLTs once, then per document the EN 16931 and the French CTC schematrons
+   separately, over the CII XML of `--schematron` 5-line invoices and over the XML extracted from
+   their Factur-X (a quarter as many: the PDF is slow to make), and over a 300-line invoice; with
+   the process's RSS after each quarter of the documents (does it grow?). `--only-schematron` does
+   this step alone (no broker, workers, moto nor pipeline run). INVOICE_SCHEMATRON_EN16931_XSLT
+   selects the EN 16931 XSLT, as in the service.
+6. Renders a `--big-lines` invoice (default 10,000 lines, made through the services) to PDF in a
    subprocess: wall time and peak RSS (the child's VmHWM, and ru_maxrss from wait4); target ≤ 300 MiB.
    `--big-tracemalloc` re-runs it under tracemalloc and prints where the memory is at the peak.
    `--only-big` does this step alone (no broker, workers, moto nor pipeline run).
-6. Stops the workers and moto, and deletes the queues and exchanges, whatever happened.
+7. Stops the workers and moto, and deletes the queues and exchanges, whatever happened.
 
 Results and how to read them: docs/performance.md ("Document generation").
 """
@@ -116,6 +124,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--big-tracemalloc", type=int, default=0, metavar="LINES",
                         help="also render a LINES-line invoice to PDF under tracemalloc and print where the memory "
                              "is at the peak (slow: about 3x the plain render)")
+    parser.add_argument("--schematron", type=int, default=100, metavar="N",
+                        help="documents whose schematron proof is timed (step 6, default 100; 0: skip)")
+    parser.add_argument("--only-schematron", action="store_true",
+                        help="only time the schematron proof (step 6): no broker, workers, moto nor pipeline run")
+    parser.add_argument("--child-schematron", metavar="IDS", help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for a run to finish (default 900)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
                         help=f"PostgreSQL database of the bench (default {DEFAULT_DATABASE_URL}); the environment's "
@@ -149,7 +162,7 @@ def configure_environment(args: argparse.Namespace) -> dict:
     parts = urlsplit(args.database_url)
     if not parts.scheme.startswith("postgres"):
         raise SystemExit(f"bench/generation.py needs PostgreSQL; got {args.database_url!r}")
-    if args.child_big_pdf:  # the parent set everything
+    if args.child_big_pdf or args.child_schematron:  # the parent set everything
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         return {}
     port = free_port()
@@ -525,6 +538,20 @@ class Workers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+    def rss(self) -> list[tuple[int, float]]:
+        """(pid, VmRSS MiB) of each worker process and of its pool processes (prefork children)."""
+        table = process_table()
+        found = []
+        for pid in self.pids:
+            for member in [pid] + sorted(child for child, (ppid, _name, _cpu) in table.items() if ppid == pid):
+                try:
+                    with open(f"/proc/{member}/status") as handle:
+                        rss = next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
+                except (OSError, StopIteration):
+                    continue
+                found.append((member, rss / 1024))
+        return found
 
     def log_errors(self) -> list[str]:
         found = []
@@ -921,6 +948,141 @@ def run_big_pdf(invoice_id, use_tracemalloc: bool = False, echo: bool = False) -
 
 
 # --------------------------------------------------------------------------------------------
+# The schematron proof: its cost per document and the memory of a process that runs it
+# --------------------------------------------------------------------------------------------
+
+SCHEMATRON_LONG_LINES = 300
+
+
+def _timed(function, *args):
+    begin = time.perf_counter()
+    result = function(*args)
+    return result, (time.perf_counter() - begin) * 1000
+
+
+def child_schematron(ids_arg: str) -> int:
+    """Runs in the child: `ids_arg` is "<long invoice id>,<invoice id>,…". One JSON line of timings (ms)."""
+    import django
+
+    django.setup()
+    from invoice.renderers import conformance
+    from invoice.renderers import facturx as facturx_renderer
+    from invoice.renderers import xml as xml_renderer
+    from invoice.selectors import document_snapshot
+
+    long_id, *ids = ids_arg.split(",")
+    en, fr = conformance.EN16931, conformance.FR_CTC
+    result = {"after_setup": memory_status(), "xslt": {name: str(conformance.xslt_path(name)) for name in (en, fr)}}
+    first_xml = xml_renderer.render(document_snapshot(ids[0]))
+    _, result["engine_ms"] = _timed(conformance.engine)
+    for name in (en, fr):  # the first check of each compiles its XSLT
+        _, result[f"first_{name}_ms"] = _timed(conformance.check, first_xml, (name,))
+    result["after_compile"] = memory_status()
+
+    def measure(snapshots, fmt: str) -> dict:
+        times = collections.defaultdict(list)
+        rss = []
+        for index, snapshot in enumerate(snapshots):
+            if fmt == "facturx":
+                content, ms = _timed(facturx_renderer.render, snapshot)
+                times["render"].append(ms)
+                xml, ms = _timed(conformance.embedded_xml, content)
+                times["extract"].append(ms)
+            else:
+                xml, ms = _timed(xml_renderer.render, snapshot)
+                times["render"].append(ms)
+            for name in (en, fr):
+                failures, ms = _timed(conformance.check, xml, (name,))
+                times[name].append(ms)
+                times[f"{name} fatal"].append(sum(failure.fatal for failure in failures))
+            if (index + 1) % max(1, len(snapshots) // 4) == 0:
+                rss.append((index + 1, memory_status()["VmRSS"]))
+        return {"n": len(snapshots), "times": {k: v for k, v in times.items() if v}, "rss": rss}
+
+    snapshots = [document_snapshot(pk) for pk in ids]
+    result["xml"] = measure(snapshots, "xml")
+    result["facturx"] = measure(snapshots[:max(1, len(snapshots) // 4)], "facturx")
+    long_snapshot = document_snapshot(long_id)
+    result["long_lines"] = len(long_snapshot.lines)
+    result["long_xml"] = measure([long_snapshot] * 5, "xml")
+    result["long_facturx"] = measure([long_snapshot] * 2, "facturx")
+    result["end"] = memory_status()
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+def run_schematron(invoice_ids: list, long_id) -> dict:
+    """The child is this script with --child-schematron; wait4() gives its own rusage."""
+    ids = ",".join(str(pk) for pk in [long_id, *invoice_ids])
+    command = [sys.executable, str(Path(__file__).resolve()), "--child-schematron", ids]
+    env = {**os.environ, "LOG_LEVEL": "ERROR"}  # schematron warnings are logged per document
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdout, stderr = process.stdout.read(), process.stderr.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    text = stdout.decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0 or "RESULT " not in text:
+        raise SystemExit(f"schematron child failed:\n{text[-3000:]}\n{stderr.decode(errors='replace')[-3000:]}")
+    result = json.loads(text.rpartition("RESULT ")[2])
+    result["ru_maxrss_mib"] = usage.ru_maxrss / 1024
+    return result
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def print_schematron(result: dict) -> str:
+    en, fr = "EN16931", "FR-CTC"
+    print("\nschematron proof (invoice.renderers.conformance, Saxon-HE) in a fresh subprocess:")
+    for name, path in result["xslt"].items():
+        print(f"      {name}: {path}")
+    print(f"      once per process: Saxon processor {result['engine_ms']:.0f} ms; first check (compiles the XSLT) "
+          f"{en} {result[f'first_{en}_ms']:.0f} ms, {fr} {result[f'first_{fr}_ms']:.0f} ms; RSS "
+          f"{result['after_setup']['VmRSS']:.0f} MiB after django.setup() -> {result['after_compile']['VmRSS']:.0f} MiB "
+          "with both compiled")
+    summary = []
+    for key, label in (("xml", "xml, 5 lines"), ("facturx", "facturx, 5 lines"),
+                       ("long_xml", f"xml, {result['long_lines']} lines"),
+                       ("long_facturx", f"facturx, {result['long_lines']} lines")):
+        part = result[key]
+        times = part["times"]
+        fatal = sum(times[f"{en} fatal"]) + sum(times[f"{fr} fatal"])
+        extract = _mean(times["extract"]) if "extract" in times else 0.0
+        per_doc = {name: (_mean(times[name]), percentile(times[name], 95)) for name in (en, fr)}
+        total = extract + per_doc[en][0] + per_doc[fr][0]
+        print(f"      {label:<18} n={part['n']:>4}: {en} {per_doc[en][0]:7.2f} ms (p95 {per_doc[en][1]:.2f}), "
+              f"{fr} {per_doc[fr][0]:7.2f} ms (p95 {per_doc[fr][1]:.2f})"
+              + (f", XML extraction {extract:.2f} ms" if extract else "")
+              + f" = {total:.2f} ms per document"
+              + f" (the render itself {_mean(times['render']):.2f} ms)"
+              + f"; fatal failures {fatal}" + ("" if fatal == 0 else " (MUST BE 0)"))
+        if part["rss"]:
+            print("        RSS after " + ", ".join(f"{n} documents {rss:.0f} MiB" for n, rss in part["rss"]))
+        summary.append(f"{label} {total:.1f} ms")
+    print(f"      end: RSS {result['end']['VmRSS']:.0f} MiB, peak {max(result['end']['VmHWM'], result['ru_maxrss_mib']):.0f} MiB")
+    return "schematron proof per document: " + ", ".join(summary)
+
+
+def schematron_step(invoice_ids: list, count: int) -> str:
+    """Step 6 on `count` of the seeded invoices and a 300-line invoice made through the services."""
+    organization, user, operator = _parties()
+    begin = time.perf_counter()
+    long_invoice = _invoice_through_services(user, organization, operator,
+                                             [_line_item(n) for n in range(SCHEMATRON_LONG_LINES)], bulk=True)
+    print(f"\nseed: {SCHEMATRON_LONG_LINES}-line invoice {long_invoice.code} through the services in "
+          f"{time.perf_counter() - begin:.1f} s")
+    return print_schematron(run_schematron(invoice_ids[:count], long_invoice.pk))
+
+
+def only_schematron(args: argparse.Namespace) -> int:
+    """--only-schematron: seed --schematron invoices and run step 6."""
+    seeded = seed(max(args.schematron, 1), 0, args.allow_any_database)
+    verdict = schematron_step(seeded["invoice_ids"], max(args.schematron, 1))
+    print("\n" + verdict + f"\n(load average {load_average():.2f})")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # Printing
 # --------------------------------------------------------------------------------------------
 
@@ -1053,6 +1215,8 @@ def main(argv=None) -> int:
     env = configure_environment(args)
     if args.child_big_pdf:
         return child_big_pdf(args.child_big_pdf, args.child_tracemalloc)
+    if args.child_schematron:
+        return child_schematron(args.child_schematron)
     ensure_database(args.database_url)
 
     import django
@@ -1070,6 +1234,8 @@ def main(argv=None) -> int:
     print(f"migrate: {time.perf_counter() - begin:.1f} s")
     if args.only_big:
         return only_big(args)
+    if args.only_schematron:
+        return only_schematron(args)
     processes = args.workers * args.concurrency
     warmup_count = 3 * processes
     reserve = args.latency_samples + warmup_count
@@ -1111,6 +1277,8 @@ def main(argv=None) -> int:
             run = run_pipeline(fmt, ids, seeded, groups, args.timeout)
             run["load"] = (load_before, load_average())
             print_pipeline(run, args.workers, args.concurrency)
+            print("      worker RSS after it (main process, then its pool processes): "
+                  + ", ".join(f"pid {pid} {rss:.0f} MiB" for pid, rss in workers.rss()))
             unloaded = run_unloaded_latency(fmt, latency_ids, seeded)
             if unloaded:
                 print(f"      unloaded latency, {unloaded['n']} documents one at a time: p50 {unloaded['p50'] * 1000:.1f} ms, "
@@ -1163,6 +1331,8 @@ def main(argv=None) -> int:
                         f"failures {failures}" + ("" if failures == 0 else " (MUST BE 0)")
                         + (" -- MACHINE BUSY DURING THE RUN, figures pessimistic" if busy else ""))
 
+    if args.schematron:
+        verdicts.append(schematron_step(bulk_ids, args.schematron))
     if seeded["big_id"]:
         verdicts.append(run_and_print_big_pdf(seeded["big_id"], args.big_lines))
     if args.big_tracemalloc:

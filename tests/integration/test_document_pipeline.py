@@ -19,7 +19,7 @@ from invoice.services import documents
 from invoice.services.invoices import invoice_create, invoice_validate
 from invoice.services.lines import line_add
 from tests.helpers import pipeline
-from tests.invoice.helpers import buyer_data
+from tests.helpers.parties import make_conformant_buyer, make_conformant_seller
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -54,8 +54,10 @@ def s3_env(endpoint: str, bucket: str) -> dict:
 
 @pytest.fixture
 def issued_invoice(org_a, user_a):
-    invoice = invoice_create(actor=user_a, organization=org_a, data={"note": "Pompes funèbres Léa Çelik",
-                                                                     **buyer_data(org_a)})
+    """Its XML and Factur-X pass the schematrons: a complete seller and buyer."""
+    buyer = make_conformant_buyer(make_conformant_seller(org_a))
+    invoice = invoice_create(actor=user_a, organization=org_a, data={
+        "note": "Pompes funèbres Léa Çelik", "thirdparty_type": "operator", "thirdparty_id": str(buyer.pk)})
     for index in range(3):
         line_add(actor=user_a, invoice=invoice, data={"description": f"Avis de décès n°{index}",
                                                       "quantity": Decimal(1), "unit_price": Decimal("89.00")})
@@ -168,3 +170,29 @@ def test_worker_keeps_its_database_connection_and_replaces_a_broken_one(
     # then: the next task checks the connection, reconnects and succeeds at its first run
     done = pipeline.wait_for(lambda: created(third), what="the document after the connections were dropped")
     assert done.attempts == 1 and done.error_code == ""
+
+
+def test_a_file_that_breaks_a_schematron_rule_fails_and_nothing_is_stored(
+        s3_server, bucket, queue, workers, org_a, user_a, issued_invoice):
+    # given: a worker, and the Factur-X of an invoice that passes both schematrons
+    from payment_module.models import Operator
+
+    workers(queue, **s3_env(s3_server, bucket))
+    s3 = pipeline.s3_client(s3_server)
+    good = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="facturx")
+    good = pipeline.wait_for(lambda: reload(good).status == DocumentStatus.CREATED and reload(good),
+                             timeout=120, what="the conformant Factur-X to be created")
+    assert [obj["Key"] for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", [])] == [good.storage_key]
+    # when: the buyer's e-mail (BT-49, the French rules' electronic address) is gone before its XML is made
+    Operator.objects.filter(pk=issued_invoice.thirdparty_id).update(email="")
+    bad = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="xml")
+    # then: refused at once (no retry), dead-lettered, failed by the worker's DLQ consumer; nothing stored
+    bad = pipeline.wait_for(lambda: reload(bad).status == DocumentStatus.FAILED and reload(bad),
+                            timeout=120, what="the document to fail")
+    assert bad.error_code == "SCHEMATRON_INVALID"
+    assert "BR-FR-12_BT-49" in bad.error_message.split(": ", 1)[0].split(", ")
+    assert bad.attempts == 1 and (bad.url, bad.storage_key) == (None, "")
+    assert [obj["Key"] for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", [])] == [good.storage_key]
+    warning = InvoiceEvent.objects.get(invoice=issued_invoice, event_type=EventType.WARNING)
+    assert "SCHEMATRON_INVALID" in warning.message
+    assert queues.queue_depth(queue) == 0 and queues.queue_depth(f"{queue}.dlq") == 0

@@ -10,6 +10,14 @@ import pytest
 from invoice.renderers import render
 from invoice.selectors import document_snapshot
 from invoice.services.invoices import invoice_cancel
+from tests.helpers.parties import make_conformant_invoice
+
+
+@pytest.fixture
+def validated_invoice(user_a, org_a):
+    """An issued invoice whose seller and buyer are complete: its XML and Factur-X are proved
+    against the schematrons on the way out."""
+    return make_conformant_invoice(actor=user_a, organization=org_a)
 
 
 @pytest.mark.django_db

@@ -31,6 +31,7 @@ from payment_module.services.billing import (
     generate_operator_invoice,
 )
 from payment_module.services.operators import operator_update, tariff_create
+from tests.helpers.parties import make_conformant_seller
 from tests.payment_module.helpers import at, errors_of, make_order, nothing_written
 
 pytestmark = pytest.mark.django_db
@@ -251,7 +252,8 @@ def test_an_operator_is_billed_with_the_tariffs_of_its_currency(user_a, org_a, o
 
 
 def test_the_document_shows_the_operators_payment_terms_not_the_organisations(user_a, org_a, operator_a, june_orders):
-    # given: the organisation pays at 30 days, this operator at 45
+    # given: the organisation pays at 30 days, this operator at 45 (and has what its XML must show)
+    make_conformant_seller(org_a)
     operator = operator_update(actor=user_a, operator=operator_a, version=operator_a.version, changes={"payment_days": 45})
     assert org_a.payment_days == 30
 
