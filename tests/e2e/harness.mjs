@@ -122,6 +122,7 @@ export async function startFront(backendPort) {
     req.on("end", () => {
       const requestBody = Buffer.concat(body);
       const entry = {
+        seq: traffic.length,
         at: new Date().toISOString(),
         method: req.method,
         url: req.url,
