@@ -305,6 +305,13 @@ step("delete draft: confirmed from the list, the draft disappears", async () => 
   const mutation = await waitForExchange((e) => e.query.includes("deleteInvoice("), "deleteInvoice");
   assert.ok(mutation.query.includes(decodeUuid(draft.id)));
   assert.equal((await mutationOutcome(clientMutationIdOf(mutation))).status, 2);
+  // like for payments, the list is not refetched: the row's delete button is disabled
+  await row.getByTitle("Delete").and(page.locator("[disabled]")).or(row.locator("button[disabled]")).first().waitFor();
+  const before = front.traffic.length;
+  await page.getByRole("button", { name: "Search" }).click();
+  const again = await waitForExchange((e) => e.seq >= before && isInvoiceList(e), "the list refetch");
+  assert.equal(again.response.data.invoice.totalCount, all.totalCount - 1);
+  assert.ok(!again.response.data.invoice.edges.some((x) => x.node.id === draft.id), "the deleted draft is not listed");
   await page.getByText(`${all.totalCount - 1} Invoices Found`).waitFor();
 });
 
@@ -319,11 +326,13 @@ step("delete validated: refused, the journal shows the backend's reason", async 
   assert.equal(outcome.status, 1, "mutationLogs status 1 (error)");
   const reasons = JSON.parse(outcome.error);
   assert.ok(Array.isArray(reasons) && reasons.length > 0 && reasons[0].message, `error is a JSON list of {message}: ${outcome.error}`);
-  // the journal entry of the refused mutation, with the error icon; its popover shows the reason
-  const entry = page.getByText(`Delete Invoice ${validated.code}`).first();
-  await entry.waitFor();
-  await page.locator("nav").getByText(`Delete Invoice ${validated.code}`).first().locator("xpath=ancestor::li[1]").locator("svg").first().click();
-  await page.getByText(reasons[0].message).first().waitFor();
+  // the journal (right-hand drawer, collapsed) marks the refused mutation with the error icon;
+  // clicking it opens the messages popover with the backend's reason
+  const entry = page.locator("nav li", { hasText: `Delete Invoice ${validated.code}` }).first();
+  await entry.locator(".MuiListItemIcon-root").last().click();
+  await page.locator(".MuiPopover-paper").getByText(reasons[0].message).waitFor();
+  await page.mouse.click(5, 850); // closes the popover
+  await page.locator(".MuiPopover-paper").waitFor({ state: "detached" });
   // and the invoice is still listed
   assert.equal((await searchCode(validated.code)).totalCount, 1);
 });
