@@ -23,9 +23,14 @@ const consoleErrors = [];
 
 before(async () => {
   mkdirSync(RUN_DIR, { recursive: true });
+  let started = performance.now();
+  const took = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   backend = await startBackend();
+  console.log(`e2e: Django on :${backend.port} (migrate, demo_data, runserver) in ${took()}`);
+  started = performance.now();
   front = await startFront(backend.port);
   browser = await launchBrowser();
+  console.log(`e2e: front end on ${front.url}, Chromium started in ${took()}`);
   page = browser.pages()[0] || (await browser.newPage());
   page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (error) => consoleErrors.push(`pageerror: ${error.message}`));
@@ -128,10 +133,11 @@ const STATUS = { DRAFT: "A_0", UNPAID: "A_6" };
 
 step("boot: the app asks the backend for moduleConfigurations, then shows the login page", async () => {
   await page.goto(`${front.url}login`);
-  await page.getByRole("button", { name: /log in/i }).waitFor();
-  const boot = graphqlExchanges(front.traffic)[0];
+  const boot = await waitForExchange(() => true, "the first API request");
   assert.match(boot.query, /^\{ moduleConfigurations \{ module, config, controls\{ field, usage \} \} \}$/);
-  assert.equal(boot.status, 200);
+  assert.equal(boot.status, 200, `moduleConfigurations answered ${boot.status}: ${boot.responseBody}`);
+  assert.ok(Array.isArray(boot.response?.data?.moduleConfigurations), boot.responseBody);
+  await page.getByRole("button", { name: /log in/i }).waitFor();
 }, {
   allowed: [
     refusal("refreshToken without a cookie yet", (e) => e.query?.includes("refreshToken") && e.response?.data?.refreshToken === null),
@@ -335,4 +341,13 @@ step("delete validated: refused, the journal shows the backend's reason", async 
   await page.locator(".MuiPopover-paper").waitFor({ state: "detached" });
   // and the invoice is still listed
   assert.equal((await searchCode(validated.code)).totalCount, 1);
+});
+
+test("the page raised no uncaught error, and logged none but the anonymous current_user 401", (t) => {
+  if (stepNo === 0) return t.skip("no step ran");
+  const unexpected = consoleErrors.filter(
+    (line) => !/^console: Failed to load resource: the server responded with a status of 401/.test(line),
+  );
+  assert.deepEqual(unexpected, []);
+  assert.ok(consoleErrors.length <= 1, `one 401 at most (before login): ${consoleErrors.join(" | ")}`);
 });
