@@ -214,6 +214,16 @@ GRAPHQL_JWT = {
     "JWT_COOKIE_SAMESITE": "Lax",
 }
 
+# openIMIS front ends (core/frontend.py, docs/openimis-fe-compat.md). FRONTEND_LANGUAGES lists the
+# languages the deployed front end has translations for, as `code:Name` pairs: the `languages`
+# query answers them and a user may only pick one of them. openIMIS's fe-core and fe-invoice ship
+# English only; a deployment that adds a French translation pack sets `en:English,fr:Français`.
+FRONTEND_LANGUAGES = env_list("FRONTEND_LANGUAGES", "en:English")
+FRONTEND_DEFAULT_LANGUAGE = os.environ.get("FRONTEND_DEFAULT_LANGUAGE", "").strip()
+# The `moduleConfigurations` answer: a JSON list of {"module": "fe-core", "config": {...},
+# "controls": [{"field": "...", "usage": 1}]}; empty (every module on its defaults) unless set.
+FRONTEND_MODULE_CONFIGURATIONS = os.environ.get("FRONTEND_MODULE_CONFIGURATIONS", "").strip()
+
 REST_FRAMEWORK = {
     # An API key, when sent, wins; else the JWT (header or cookie).
     "DEFAULT_AUTHENTICATION_CLASSES": ["core.rest.authentication.ApiKeyAuthentication",

@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
         # Registries are filled explicitly here, without touching the database.
         from graphql_jwt.refresh_token.signals import refresh_token_rotated
 
-        from core import calculation, permissions, pickers
+        from core import calculation, frontend, permissions, pickers
         from core.auth import revoke_rotated_refresh_token
 
         # Infrastructure hook (not business flow): rotation must revoke the old refresh token.
@@ -19,3 +19,6 @@ class CoreConfig(AppConfig):
         calculation.register_builtin_rules()
         permissions.register_core_roles()
         pickers.register_core_pickers()
+        # Wrong front-end settings stop the start-up here, naming the variable.
+        frontend.default_language()
+        frontend.module_configurations()

@@ -14,6 +14,9 @@ class User(AbstractUser):
     """A person or an API client. `username` holds the e-mail address."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # The front-end language the user chose (changeUserLanguage); blank: the deployment's default.
+    # core.frontend.language_of() falls back to the default when the choice is no longer offered.
+    language = models.CharField(max_length=10, blank=True, default="")
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 

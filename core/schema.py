@@ -1,7 +1,8 @@
 import graphene
 import graphql_jwt
 
-from core.gql.auth_mutations import ThrottledObtainJSONWebToken
+from core.gql.auth_mutations import GetCsrfTokenMutation, ThrottledObtainJSONWebToken
+from core.gql.mutations.change_user_language import ChangeUserLanguageMutation
 from core.gql.mutations.create_api_key import CreateApiKeyMutation
 from core.gql.mutations.create_calculation_rule import CreateCalculationRuleMutation
 from core.gql.mutations.revoke_api_key import RevokeApiKeyMutation
@@ -20,6 +21,8 @@ class Mutation(graphene.ObjectType):
     revoke_token = graphql_jwt.Revoke.Field()
     delete_token_cookie = graphql_jwt.DeleteJSONWebTokenCookie.Field()
     delete_refresh_token_cookie = graphql_jwt.DeleteRefreshTokenCookie.Field()
+    get_csrf_token = GetCsrfTokenMutation.Field()
+    change_user_language = ChangeUserLanguageMutation.Field()
 
     update_organization = UpdateOrganizationMutation.Field()
     create_calculation_rule = CreateCalculationRuleMutation.Field()

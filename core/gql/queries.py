@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import graphene
 
-from core import calculation, pickers
+from core import calculation, frontend, pickers
 from core.gql.auth import requires
 from core.gql.fields import TenantConnectionField
 from core.gql.types import HistoryVersionGQLType, TenantObjectType
 from core.history import history_versions
 from core.models import MutationLog, Organization, User
-from core.permissions import role_permissions
+from core.permissions import openimis_rights, role_permissions
 from core.tenancy import get_scoped
 
 
@@ -104,8 +104,88 @@ class MutationLogGQLType(TenantObjectType):
         return super().get_queryset(queryset, info).select_related("user")
 
 
+class LanguageGQLType(graphene.ObjectType):
+    code = graphene.String(required=True)
+    name = graphene.String(required=True)
+
+
+class ControlGQLType(graphene.ObjectType):
+    field = graphene.String(required=True)
+    usage = graphene.Int(required=True, description="bit 1: the field is hidden (openIMIS fe-core hideField)")
+
+
+class ModuleConfigurationGQLType(graphene.ObjectType):
+    module = graphene.String(required=True)
+    layer = graphene.String(required=True)
+    config = graphene.String(required=True, description="a JSON object, as text")
+    controls = graphene.List(graphene.NonNull(ControlGQLType), required=True)
+
+    def resolve_layer(self, info):
+        return "fe"
+
+
+class InteractiveUserGQLType(graphene.ObjectType):
+    """openIMIS's `iUser` part of the current user."""
+
+    id = graphene.String(required=True)
+    uuid = graphene.UUID(required=True)
+    language = graphene.Field(LanguageGQLType, required=True)
+    last_name = graphene.String(required=True)
+    other_names = graphene.String(required=True)
+
+
+class LocationGQLType(graphene.ObjectType):
+    id = graphene.String()
+    uuid = graphene.UUID()
+    code = graphene.String()
+    name = graphene.String()
+    parent = graphene.Field(lambda: LocationGQLType)
+
+
+class ClaimAdminGQLType(graphene.ObjectType):
+    id = graphene.String()
+    uuid = graphene.UUID()
+    code = graphene.String()
+
+
+class OfficerGQLType(graphene.ObjectType):
+    id = graphene.String()
+    uuid = graphene.UUID()
+    code = graphene.String()
+    dob = graphene.Date()
+    address = graphene.String()
+    location = graphene.Field(LocationGQLType)
+
+
+class CurrentUserGQLType(graphene.ObjectType):
+    """openIMIS's `user` query (fe-core useUserQuery, read by the home page): the caller. Molink has
+    no health facilities, claim administrators or enrolment officers: those answer null."""
+
+    id = graphene.String(required=True)
+    username = graphene.String(required=True)
+    email = graphene.String(required=True)
+    last_name = graphene.String(required=True)
+    other_names = graphene.String(required=True)
+    phone = graphene.String()
+    rights = graphene.List(graphene.NonNull(graphene.Int), required=True, description="openIMIS integer rights")
+    i_user = graphene.Field(InteractiveUserGQLType, required=True)
+    health_facility = graphene.String(description="always null: no health facilities here")
+    claim_admin = graphene.Field(ClaimAdminGQLType)
+    officer = graphene.Field(OfficerGQLType)
+
+
 class Query(graphene.ObjectType):
     me = graphene.Field(MeGQLType, required=True)
+    user = graphene.Field(CurrentUserGQLType, required=True, description="the caller, as openIMIS front ends read it")
+    module_configurations = graphene.List(
+        graphene.NonNull(ModuleConfigurationGQLType), validity=graphene.String(), layer=graphene.String(),
+        required=True,
+        description="openIMIS front ends' module configurations (FRONTEND_MODULE_CONFIGURATIONS), read before login",
+    )
+    languages = graphene.List(
+        graphene.NonNull(LanguageGQLType), required=True,
+        description="the languages the deployed front end has translations for (FRONTEND_LANGUAGES)",
+    )
     organizations = TenantConnectionField(OrganizationGQLType)
     organization_history = graphene.List(
         graphene.NonNull(HistoryVersionGQLType), id=graphene.UUID(required=True), required=True
@@ -120,6 +200,26 @@ class Query(graphene.ObjectType):
         search=graphene.String(), first=graphene.Int(default_value=20), required=True,
     )
     mutation_logs = TenantConnectionField(MutationLogGQLType, order_by_list=False)
+
+    def resolve_module_configurations(root, info, validity=None, layer=None):
+        # Public, as in openIMIS: the front end reads it before anyone logs in; it carries no
+        # organisation data. Only the front-end layer is configured here.
+        return [] if layer not in (None, "fe") else list(frontend.module_configurations())
+
+    def resolve_languages(root, info):
+        return list(frontend.languages())
+
+    @requires()
+    def resolve_user(root, info, tenant):
+        user = tenant.user
+        code = frontend.language_of(user)
+        language = next(language for language in frontend.languages() if language.code == code)
+        return CurrentUserGQLType(
+            id=str(user.pk), username=user.username, email=user.email, last_name=user.last_name,
+            other_names=user.first_name, rights=openimis_rights(tenant.role),
+            i_user=InteractiveUserGQLType(id=str(user.pk), uuid=user.pk, language=language,
+                                          last_name=user.last_name, other_names=user.first_name),
+        )
 
     @requires()
     def resolve_me(root, info, tenant):

@@ -85,6 +85,7 @@ NOT_CALLED = {
     "Mutation.revokeToken": "authentication: revokes the caller's own refresh token; no tenant data",
     "Mutation.deleteTokenCookie": "authentication: clears the caller's own cookie; takes no input",
     "Mutation.deleteRefreshTokenCookie": "authentication: clears the caller's own cookie; takes no input",
+    "Mutation.getCsrfToken": "authentication: Django's CSRF token for the caller's own browser; takes no input",
 }
 # Called by the sweep (Org A must stay unchanged, nothing of Org A may come back), but they name no
 # existing object, so there is no Org A id for them to refuse with NOT_FOUND.
@@ -92,7 +93,10 @@ OWN_ORGANISATION_ONLY = {
     "Mutation.createCalculationRule": "creates a VAT rule in the caller's organisation; no id-like input",
     "Mutation.createOperator": "creates an operator in the caller's organisation; no id-like input",
     "Mutation.createApiKey": "creates an API key of the caller's organisation; no id-like input",
+    "Mutation.changeUserLanguage": "changes the caller's own front-end language; no id-like input",
 }
+# Inputs named like ids that hold no object id.
+NOT_IDS = {"languageId": "a language code of the `languages` query (changeUserLanguage)"}
 EXEMPT = {**NOT_CALLED, **OWN_ORGANISATION_ONLY}
 
 FORBIDDEN_CODES = {"PERMISSION_DENIED", "INTERNAL_ERROR"}
@@ -426,7 +430,7 @@ def is_id_like(name: str, arg) -> bool:
     """From the argument alone: an ID/UUID scalar, a String named like an id, or a String documented
     as holding a UUID (`taxRate`, `taxRule`)."""
     base = named(arg.type).name
-    if base not in {"String", "ID", "UUID"}:
+    if base not in {"String", "ID", "UUID"} or name in NOT_IDS:
         return False
     return (base in {"ID", "UUID"} or name in ID_NAMES or name.endswith(ID_SUFFIXES)
             or "uuid" in (arg.description or "").lower())
