@@ -137,6 +137,9 @@ const BOOT_REFUSALS = [
 let invoiceCount;
 // Invoice status as the API spells it (upstream openIMIS's graphene enum of the integer choices).
 const STATUS = { DRAFT: "A_0", UNPAID: "A_6" };
+const STATUS_LABEL = {
+  A_0: "Draft", A_1: "Validated", A_2: "Paid", A_3: "Cancelled", A_4: "Deleted", A_5: "Suspended", A_6: "Unpaid", A_7: "Reconciliated",
+};
 
 step("boot: the app asks the backend for moduleConfigurations, then shows the login page", async () => {
   await page.goto(`${front.url}login`);
@@ -216,7 +219,7 @@ step("card: the edit icon opens the invoice on its general tab", async () => {
   await page.getByText("General Information").waitFor();
   assert.equal(await input("Code").inputValue(), code);
   assert.equal(await input("Amount Total").inputValue(), String(Number(card.amountTotal)));
-  assert.equal(await input("Status").inputValue(), "Unpaid");
+  assert.equal(await input("Status").inputValue(), STATUS_LABEL[card.status]);
 });
 
 step("line items tab: the invoice's lines are listed", async () => {
@@ -305,9 +308,13 @@ step("delete draft: confirmed from the list, the draft disappears", async () => 
   await page.goto(`${front.url}invoices`);
   await page.getByText(/\d+ Invoices Found/).waitFor();
   const all = lastGraphql(isInvoiceList).response.data.invoice;
-  const draft = all.edges.map((x) => x.node).find((n) => n.status === STATUS.DRAFT);
-  assert.ok(draft, "a draft on the first page");
-  const row = page.locator("tr").filter({ has: page.getByRole("cell", { name: String(Number(draft.amountTotal)), exact: true }) }).first();
+  const rows = all.edges.map((x) => x.node);
+  const index = rows.findIndex((n) => n.status === STATUS.DRAFT);
+  assert.ok(index >= 0, "a draft on the first page");
+  const draft = rows[index];
+  const row = page.locator("tbody tr").nth(index); // the table lists the rows in the answer's order
+  await row.getByText(String(Number(draft.amountTotal)), { exact: true }).waitFor();
+  assert.equal(await row.locator("input").last().inputValue(), "Draft"); // the status cell is a read-only picker
   await row.getByTitle("Delete").click();
   await page.getByRole("dialog").getByRole("button", { name: "OK" }).click();
   const mutation = await waitForExchange((e) => e.query.includes("deleteInvoice("), "deleteInvoice");
