@@ -67,7 +67,7 @@ def module_configurations() -> tuple[ModuleConfiguration, ...]:
     try:
         items = json.loads(raw)
         if not isinstance(items, list):
-            raise ValueError("not a list")
+            raise TypeError("not a list")
         return tuple(
             ModuleConfiguration(
                 module=str(item["module"]),

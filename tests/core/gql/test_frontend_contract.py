@@ -12,7 +12,13 @@ from django.test import Client
 
 from core import frontend
 from core.models import MutationLog, User
-from tests.helpers.graphql import assert_mutation_errors, assert_mutation_ok, data, error_codes, post
+from tests.helpers.graphql import (
+    assert_mutation_errors,
+    assert_mutation_ok,
+    data,
+    error_codes,
+    post,
+)
 
 # The exact texts fe-core 1.11 and the assembly send.
 MODULE_CONFIGURATIONS = "{ moduleConfigurations { module, config, controls{ field, usage } } }"

@@ -64,3 +64,24 @@ def test_delete_invoice_payment_query_count(user_a, partial_payment):
     with assert_num_queries(18):
         result = post(DELETE_PAYMENT, {"input": {"uuids": [str(partial_payment.id)]}}, user=user_a)
     assert_mutation_ok(result, "deleteInvoicePayment")
+
+
+def test_delete_payment_invoice_from_the_payments_tab_hides_the_row(user_a, partial_payment):
+    # given: the tab's list as fe-invoice fetches it (subjectIds of raw UUIDs, isDeleted: false)
+    invoice_id = partial_payment.invoice_id
+    listing = (f'{{ paymentInvoice(subjectIds: ["{invoice_id}"],isDeleted: false,first: 10,orderBy: ["codeExt"]) '
+               "{ totalCount edges { node { id,codeExt,amountReceived } } } }")
+    assert post(listing, user=user_a)["data"]["paymentInvoice"]["totalCount"] == 1
+
+    # when: its delete button, as fe-invoice sends it
+    result = post('mutation {\n  deletePaymentInvoice(\n    input: {\n      clientMutationId: "del-tab-1"\n'
+                  '      clientMutationLabel: "Delete payment virement"\n'
+                  f'      uuids: ["{partial_payment.id}"]\n    }}\n  ) {{\n    clientMutationId\n    internalId\n  }}\n}}',
+                  user=user_a)
+
+    # then: done, logged, and the next fetch of the tab no longer lists it
+    assert result == {"data": {"deletePaymentInvoice": {"clientMutationId": "del-tab-1",
+                                                        "internalId": str(partial_payment.id)}}}
+    assert mutation_log("del-tab-1").status == MutationLog.Status.SUCCESS
+    assert post(listing, user=user_a)["data"]["paymentInvoice"] == {"totalCount": 0, "edges": []}
+    assert InvoicePayment.objects.get(pk=partial_payment.pk).is_deleted is True
