@@ -53,6 +53,7 @@ const refusal = (description, matches) => ({ description, matches });
 function problems(exchanges, allowed) {
   const found = [];
   for (const e of exchanges) {
+    if (e.status === undefined) continue; // not answered (yet)
     const graphqlErrors = e.response && Array.isArray(e.response.errors) ? e.response.errors : [];
     if (e.status < 400 && graphqlErrors.length === 0) continue;
     if (allowed.some((a) => a.matches(e))) continue;
@@ -60,6 +61,12 @@ function problems(exchanges, allowed) {
   }
   return found;
 }
+
+// Every API exchange from index `first` on (GraphQL ones with their parsed request and answer).
+const exchangesFrom = (first) =>
+  graphqlExchanges(front.traffic.slice(first)).concat(
+    front.traffic.slice(first).filter((e) => !e.url.startsWith("/api/graphql")).map((e) => ({ ...e, response: null })),
+  );
 
 // Waits until every exchange from index `first` on has its answer.
 async function answered(first) {
@@ -81,13 +88,12 @@ function step(name, body, { allowed = [] } = {}) {
       await body();
       await page.waitForLoadState("networkidle").catch(() => {});
       await answered(first);
-      const exchanges = graphqlExchanges(front.traffic.slice(first)).concat(
-        front.traffic.slice(first).filter((e) => !e.url.startsWith("/api/graphql")).map((e) => ({ ...e, response: null })),
-      );
-      const bad = problems(exchanges, allowed);
+      const bad = problems(exchangesFrom(first), allowed);
       assert.deepEqual(bad, [], `API answers with errors during "${name}":\n${bad.join("\n")}`);
     } catch (error) {
       broken = name;
+      const bad = problems(exchangesFrom(first), allowed);
+      if (bad.length && error.code !== "ERR_ASSERTION") error.message += `\nAPI answers with errors meanwhile:\n${bad.join("\n")}`;
       const shot = join(RUN_DIR, `failed-${String(number).padStart(2, "0")}.png`);
       await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
       saveTraffic(front.traffic);
@@ -360,10 +366,7 @@ test("the whole run: no unexpected API error, no uncaught page error", async (t)
   const login = graphqlExchanges(front.traffic).find((e) => e.query.includes("tokenAuth"));
   const beforeLogin = (e) => !login || e.seq < login.seq;
   const allowed = BOOT_REFUSALS.map((r) => refusal(r.description, (e) => beforeLogin(e) && r.matches(e)));
-  const all = graphqlExchanges(front.traffic).concat(
-    front.traffic.filter((e) => !e.url.startsWith("/api/graphql")).map((e) => ({ ...e, response: null })),
-  );
-  assert.deepEqual(problems(all, allowed), []);
+  assert.deepEqual(problems(exchangesFrom(0), allowed), []);
   const unexpected = consoleErrors.filter(
     (line) => !/^console: Failed to load resource: the server responded with a status of 401/.test(line),
   );
