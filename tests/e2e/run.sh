@@ -15,7 +15,7 @@ for tool in node npm; do
 done
 [ -x "$CHROMIUM" ] || { echo "e2e: $CHROMIUM is missing (apt-get install -y chromium)"; exit 1; }
 
-hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+hash_of() { for file in "$@"; do echo "$file"; cat "$file"; done | sha256sum | cut -c1-16; }
 mkdir -p "$E2E"
 
 deps_key=$(hash_of "$HERE/package.json" "$HERE/package-lock.json")
@@ -30,7 +30,7 @@ else
   echo "e2e: npm packages cached ($deps_key)"
 fi
 
-build_key=$(hash_of "$HERE/package-lock.json" "$HERE/build.mjs" $(find "$HERE/src" -type f | sort))
+build_key=$(hash_of "$HERE/package.json" "$HERE/package-lock.json" "$HERE/build.mjs" $(find "$HERE/src" -type f | sort))
 build="$E2E/build/$build_key"
 if [ ! -f "$build/front/index.html" ]; then
   rm -rf "$E2E/build"
