@@ -8,12 +8,12 @@ the same functions. Rounding is not done here: see core.money.vat_breakdown.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from core.error_codes import CoreErrorCode
-from core.errors import DomainError
+from core.errors import DomainError, DomainErrors
 from core.money import TaxAnalysis, to_decimal, vat_breakdown
 
 CALC_TYPE_TAX = "tax"
@@ -68,16 +68,51 @@ FR_VAT_20 = _builtin("FR_VAT_20", "TVA 20 %", "0.20")
 FR_VAT_10 = _builtin("FR_VAT_10", "TVA 10 %", "0.10")
 FR_VAT_5_5 = _builtin("FR_VAT_5_5", "TVA 5,5 %", "0.055")
 FR_VAT_2_1 = _builtin("FR_VAT_2_1", "TVA 2,1 %", "0.021")
+# The small-business franchise (franchise en base, art. 293 B du CGI): only for an organisation
+# configured as franchisee (Organization.vat_franchise), and then on every line (ensure_vat_coherence).
+# Code and UUID kept from the first release, where this rule was the only "exempt" one.
 FR_VAT_EXEMPT = _builtin(
-    "FR_VAT_EXEMPT", "Exonéré de TVA", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="E",
+    "FR_VAT_EXEMPT", "Franchise en base", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="E",
     exemption_reason="TVA non applicable, art. 293 B du CGI", exemption_reason_code="VATEX-FR-FRANCHISE",
+)
+FR_VAT_FRANCHISE = FR_VAT_EXEMPT
+# Débours: costs paid in the customer's name and on its behalf, re-invoiced at cost, outside the taxable
+# amount (art. 267 II 2° du CGI, art. 79 c of Directive 2006/112/EC). EN 16931 category E with
+# VATEX-EU-79-C rather than O: O forbids any other category on the invoice and the VAT ids (BR-O-02,
+# BR-O-11…14), and débours always come beside a taxed service.
+FR_VAT_DEBOURS = _builtin(
+    "FR_VAT_DEBOURS", "Débours", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="E",
+    exemption_reason="Débours : frais engagés au nom et pour le compte du client, exclus de la base d'imposition "
+                     "(art. 267 II 2° du CGI)",
+    exemption_reason_code="VATEX-EU-79-C",
+)
+FR_VAT_INTRA_EU = _builtin(
+    "FR_VAT_INTRA_EU", "Livraison intracommunautaire exonérée", "0", sub_type=SUB_TYPE_VAT_EXEMPT,
+    vat_category="K", exemption_reason="Exonération de TVA, art. 262 ter I du CGI",
+    exemption_reason_code="VATEX-EU-IC",
+)
+FR_VAT_EXPORT = _builtin(
+    "FR_VAT_EXPORT", "Exportation exonérée", "0", sub_type=SUB_TYPE_VAT_EXEMPT, vat_category="G",
+    exemption_reason="Exonération de TVA, art. 262 I du CGI (exportation hors de l'Union européenne)",
+    exemption_reason_code="VATEX-EU-G",
 )
 FR_VAT_REVERSE_CHARGE = _builtin(
     "FR_VAT_REVERSE_CHARGE", "Autoliquidation", "0", sub_type=SUB_TYPE_REVERSE_CHARGE, vat_category="AE",
     exemption_reason="Autoliquidation : TVA due par le preneur (art. 283-2 du CGI)",
     exemption_reason_code="VATEX-EU-AE",
 )
-BUILTIN_RULES = (FR_VAT_20, FR_VAT_10, FR_VAT_5_5, FR_VAT_2_1, FR_VAT_EXEMPT, FR_VAT_REVERSE_CHARGE)
+BUILTIN_RULES = (FR_VAT_20, FR_VAT_10, FR_VAT_5_5, FR_VAT_2_1, FR_VAT_EXEMPT, FR_VAT_DEBOURS, FR_VAT_INTRA_EU,
+                 FR_VAT_EXPORT, FR_VAT_REVERSE_CHARGE)
+
+
+def default_rule_id(organization) -> uuid.UUID:
+    """The rule a new line takes when none is given: the organisation's default, else the franchise
+    for a franchisee (which may charge no VAT), else French VAT 20 %."""
+    if organization is not None and organization.default_tax_rule:
+        return organization.default_tax_rule
+    if organization is not None and organization.vat_franchise:
+        return FR_VAT_FRANCHISE.id
+    return FR_VAT_20.id
 
 
 def builtin_rule(rule_id) -> CalculationRule | None:
@@ -91,7 +126,8 @@ def register_builtin_rules() -> None:
 
 def _from_setting(setting) -> CalculationRule:
     category = setting.vat_category or "S"
-    sub_type = {"E": SUB_TYPE_VAT_EXEMPT, "AE": SUB_TYPE_REVERSE_CHARGE}.get(category, SUB_TYPE_VAT)
+    sub_type = {"E": SUB_TYPE_VAT_EXEMPT, "K": SUB_TYPE_VAT_EXEMPT, "G": SUB_TYPE_VAT_EXEMPT,
+                "AE": SUB_TYPE_REVERSE_CHARGE}.get(category, SUB_TYPE_VAT)
     return CalculationRule(
         id=setting.id, code=setting.code, label=setting.label, rate=setting.rate, sub_type=sub_type,
         vat_category=category, exemption_reason=setting.exemption_reason,
@@ -142,3 +178,60 @@ def get_rule(organization, rule_id, field: str = "taxRate") -> CalculationRule:
     if not found:
         raise DomainError(CoreErrorCode.UNKNOWN_TAX_RULE, "a tax rule is required", field)
     return next(iter(found.values()))
+
+
+# -- VAT coherence of one invoice (checked when it is validated) ------------------------------------
+
+# Categories whose EN 16931 rules need the buyer's VAT id (BR-AE-02, BR-IC-02) and the seller's
+# (BR-AE-02, BR-IC-02, BR-G-02). "O" (not subject to VAT) excludes every other category (BR-O-11…14).
+NEEDS_BUYER_VAT_ID = {"AE": "reverse charge", "K": "intra-community supply"}
+NEEDS_SELLER_VAT_ID = {"AE": "reverse charge", "K": "intra-community supply", "G": "export"}
+OUT_OF_SCOPE = "O"
+
+
+def ensure_vat_coherence(organization, rules: Sequence[CalculationRule | None], *, buyer=None,
+                         field_prefix: str = "lineItems") -> None:
+    """Refuse an invoice whose lines' tax rules do not go together or do not fit its parties.
+
+    ``rules`` are the rules of the invoice's lines in order (None: a line without a tax rule, out of
+    scope of VAT, category O); ``buyer`` is the invoice's thirdparty (its ``vat_number`` is read).
+    Every problem is reported, each on its line
+    (``lineItems.<index>.taxRate``) or on the party that lacks a VAT id."""
+    errors: list[DomainError] = []
+    franchisee = bool(getattr(organization, "vat_franchise", False))
+    categories = [rule.vat_category if rule is not None else OUT_OF_SCOPE for rule in rules]
+    for index, rule in enumerate(rules):
+        field = f"{field_prefix}.{index}.taxRate"
+        if rule is not None and rule.id == FR_VAT_FRANCHISE.id and not franchisee:
+            errors.append(DomainError(
+                CoreErrorCode.VAT_FRANCHISE_NOT_APPLICABLE,
+                f"line {index + 1}: {rule.label} (art. 293 B du CGI) is only for an organisation under the "
+                "VAT franchise (vatFranchise); choose the rule that applies (a VAT rate, débours, export…)", field))
+        elif franchisee and (rule is None or rule.id != FR_VAT_FRANCHISE.id):
+            name = rule.label if rule is not None else "no tax rule"
+            errors.append(DomainError(
+                CoreErrorCode.VAT_FRANCHISE_REQUIRED,
+                f"line {index + 1}: the organisation is under the VAT franchise (art. 293 B du CGI) and charges no "
+                f"VAT: every line takes the rule {FR_VAT_FRANCHISE.code}, got {name}", field))
+    if not franchisee and OUT_OF_SCOPE in categories and set(categories) != {OUT_OF_SCOPE}:
+        for index, category in enumerate(categories):
+            if category == OUT_OF_SCOPE:
+                errors.append(DomainError(
+                    CoreErrorCode.VAT_CATEGORY_MIX,
+                    f"line {index + 1} is out of scope of VAT (category O: no tax rule, or a rule of category O) "
+                    "while other lines are not: EN 16931 allows category O only on an invoice where every line "
+                    "is O (BR-O-11); give it a tax rule", f"{field_prefix}.{index}.taxRate"))
+    present = set(categories)
+    needs_buyer = sorted(NEEDS_BUYER_VAT_ID[c] for c in present & NEEDS_BUYER_VAT_ID.keys())
+    if needs_buyer and not (getattr(buyer, "vat_number", "") or "").strip():
+        errors.append(DomainError(
+            CoreErrorCode.BUYER_VAT_NUMBER_REQUIRED,
+            f"{' and '.join(needs_buyer)} needs the buyer's VAT number (BR-AE-02, BR-IC-02)", "thirdparty.vatNumber"))
+    needs_seller = sorted(NEEDS_SELLER_VAT_ID[c] for c in present & NEEDS_SELLER_VAT_ID.keys())
+    if needs_seller and not (getattr(organization, "vat_number", "") or "").strip():
+        errors.append(DomainError(
+            CoreErrorCode.SELLER_VAT_NUMBER_REQUIRED,
+            f"{' and '.join(needs_seller)} needs the organisation's VAT number (BR-AE-02, BR-IC-02, BR-G-02)",
+            "organization.vatNumber"))
+    if errors:
+        raise DomainErrors(errors) if len(errors) > 1 else errors[0]

@@ -71,6 +71,12 @@ class HistoryBusinessModel(HistoryModel):
 class Organization(HistoryModel):
     """A tenant: the organisation that publishes notices and bills its declarants."""
 
+    class OperationCategory(models.TextChoices):
+        """What the organisation's invoices are for (mention required from the 2026 reform)."""
+        SERVICES = "services", "Prestation de services"
+        GOODS = "goods", "Livraison de biens"
+        MIXED = "mixed", "Livraison de biens et prestation de services"
+
     code = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=255)
     legal_name = models.CharField(max_length=255, blank=True)
@@ -92,6 +98,14 @@ class Organization(HistoryModel):
     currency_code = models.CharField(max_length=3, default="EUR")
     default_tax_rule = models.UUIDField(null=True, blank=True)
     template_blocks = models.JSONField(default=dict, blank=True)
+    # French legal settings printed on invoices (art. 242 nonies A of annex II to the CGI, art. R123-237
+    # of the Code de commerce; the 2026 e-invoicing mentions)
+    operation_category = models.CharField(max_length=10, choices=OperationCategory.choices,
+                                          default=OperationCategory.SERVICES)
+    vat_franchise = models.BooleanField(default=False, help_text="franchise en base de TVA, art. 293 B du CGI")
+    vat_on_debits = models.BooleanField(default=False, help_text="option pour le paiement de la TVA d'après les débits")
+    share_capital = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    trade_register = models.CharField(max_length=100, blank=True, help_text="e.g. RCS Paris 552 100 554, or RM 75")
 
     tenant_path = ""
 

@@ -110,6 +110,9 @@ def resolve(organization, role: str, type_code: str | None, object_id, *, type_f
     return ContentType.objects.get_for_model(picker.model), obj
 
 
+MAX_OPTIONS = 100
+
+
 def options(organization, role: str, type_code: str, search: str | None, first: int = 20) -> list[dict]:
     picker = get_type(type_code, role, "type")
     qs = picker.queryset(organization)
@@ -118,7 +121,10 @@ def options(organization, role: str, type_code: str, search: str | None, first: 
         for name in picker.search_fields:
             condition |= Q(**{f"{name}__icontains": search.strip()})
         qs = qs.filter(condition)
-    first = max(1, min(int(first or 20), 100))
+    if first is None:
+        first = 20
+    if not 1 <= first <= MAX_OPTIONS:
+        raise DomainError(CoreErrorCode.INVALID, f"first must be between 1 and {MAX_OPTIONS}, got {first}", "first")
     return [
         {"id": str(obj.pk), "type": picker.code, "code": picker.code_of(obj), "label": picker.label_of(obj)}
         for obj in qs.order_by(*picker.order_by)[:first]

@@ -132,3 +132,26 @@ def ensure_country_code(value, field: str = "countryCode") -> None:
 def ensure_payment_days(value, field: str = "paymentDays") -> int:
     """French law caps payment terms at 60 days (Code de commerce L441-10)."""
     return ensure_int_range(value, field, 0, 60)
+
+
+# Characters no invoice text may hold: C0 controls but tab, newline and carriage return, unpaired
+# UTF-16 surrogates (JSON "\ud800" decodes to one; no database or XML file can store it) and the
+# non-characters U+FFFE/U+FFFF. They are refused where input arrives, so none reaches a document.
+_FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def ensure_clean_text(value, field: str | None = None) -> None:
+    """Every string in `value` (nested dicts and lists too) is free of forbidden characters;
+    the error names the first offending path (`input.note`, `lines.2.description`)."""
+    stack = [(field, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            found = _FORBIDDEN_TEXT.search(item)
+            if found:
+                raise DomainError(CoreErrorCode.INVALID, f"text must not contain the control or unpaired surrogate "
+                                  f"character U+{ord(found.group()):04X}", path)
+        elif isinstance(item, dict):
+            stack.extend((f"{path}.{camel(key)}" if path else camel(key), child) for key, child in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{path}.{index}" if path else str(index), child) for index, child in enumerate(item))

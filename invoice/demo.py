@@ -21,7 +21,7 @@ from core.calculation import (
     FR_VAT_5_5,
     FR_VAT_10,
     FR_VAT_20,
-    FR_VAT_EXEMPT,
+    FR_VAT_DEBOURS,
     CalculationRule,
 )
 from core.history import save_with_history
@@ -52,7 +52,7 @@ PRODUCTS: tuple[tuple[str, str, tuple[int, int], CalculationRule, str], ...] = (
     ("OPT-REMERCIEMENTS", "Avis de remerciements", (4000, 12000), FR_VAT_20, "706100"),
     ("LIVRE-CONDOLEANCES", "Livre de condoléances imprimé", (2900, 5900), FR_VAT_5_5, "707000"),
     ("TRANSPORT", "Transport de corps (forfait)", (15000, 42000), FR_VAT_10, "706400"),
-    ("FRAIS-DOSSIER", "Frais de dossier (débours)", (500, 2500), FR_VAT_EXEMPT, "708000"),
+    ("FRAIS-DOSSIER", "Frais de dossier (débours)", (500, 2500), FR_VAT_DEBOURS, "708000"),
 )
 
 # (final status, variant): 30 invoices per organisation. CANCELLED ones also issue a credit note.

@@ -75,6 +75,7 @@ def _party(obj) -> PartySnapshot:
         return PartySnapshot(name="")
     names = [f.name for f in PartySnapshot.__dataclass_fields__.values()]
     values = {name: (getattr(obj, name, "") or "") for name in names}
+    values["share_capital"] = getattr(obj, "share_capital", None)
     if not values["name"]:
         values["name"] = (obj.get_full_name() if hasattr(obj, "get_full_name") else "") or str(obj)
     return PartySnapshot(**values)
@@ -134,4 +135,5 @@ def document_snapshot(invoice_id) -> InvoiceSnapshot:
         amount_due=invoice.amount_total - invoice.amount_payed, payment_reference=invoice.payment_reference,
         payment_days=payment_days(invoice), note=invoice.note, terms=invoice.terms, buyer_reference=invoice.code_tp,
         template_blocks=dict(organization.template_blocks or {}),
+        operation_category=organization.operation_category, vat_on_debits=organization.vat_on_debits,
     )

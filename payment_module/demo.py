@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import demo as core_demo
-from core.calculation import FR_VAT_10, FR_VAT_20, FR_VAT_EXEMPT, CalculationRule
+from core.calculation import FR_VAT_10, FR_VAT_20, CalculationRule
 from core.models import Organization, User
 from payment_module.constants import OrderKind
 from payment_module.models import Operator, Order, Tariff
@@ -105,7 +105,7 @@ TARIFFS: tuple[tuple[str, str, str, str, CalculationRule, str], ...] = (
     (OrderKind.NOTICE_FRAME, "OPT-CADRE", "Option cadre / mise en valeur", "12.50", FR_VAT_20, "706300"),
     (OrderKind.NOTICE_PRINT, "PARUTION-PRESSE", "Parution dans la presse locale", "145.00", FR_VAT_10, "706400"),
     (OrderKind.THANKS_NOTICE, "REMERCIEMENTS", "Avis de remerciements", "45.00", FR_VAT_10, "706100"),
-    (OrderKind.ANNIVERSARY, "ANNIVERSAIRE", "Avis anniversaire (association)", "35.00", FR_VAT_EXEMPT, "706500"),
+    (OrderKind.ANNIVERSARY, "ANNIVERSAIRE", "Avis anniversaire (association)", "35.00", FR_VAT_20, "706500"),
 )
 DEATH_NOTICE_BEFORE = Decimal("85.00")
 

@@ -27,3 +27,8 @@ class OrganizationInputFields(PartyInputFields):
     currency_code = graphene.String()
     default_tax_rule = graphene.UUID()
     template_blocks = GenericScalar()
+    operation_category = graphene.String(description="services, goods or mixed")
+    vat_franchise = graphene.Boolean(description="franchise en base de TVA (art. 293 B du CGI)")
+    vat_on_debits = graphene.Boolean(description="option pour le paiement de la TVA d'après les débits")
+    share_capital = graphene.Decimal()
+    trade_register = graphene.String(description="e.g. RCS Paris 552 100 554")

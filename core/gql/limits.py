@@ -40,7 +40,7 @@ def too_complex(message: str, nodes=None) -> GraphQLError:
 def query_size_error(query: str | None) -> GraphQLError | None:
     """The error for a document larger than GRAPHQL_MAX_QUERY_BYTES, else None."""
     limit = settings.GRAPHQL_MAX_QUERY_BYTES
-    size = len(query.encode("utf-8")) if query else 0
+    size = len(query.encode("utf-8", "surrogatepass")) if query else 0  # a lone surrogate is refused later, by field
     if size > limit:
         return too_complex(f"the GraphQL document is {size} bytes long; at most {limit} bytes are accepted")
     return None

@@ -6,6 +6,7 @@ from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 from core.error_codes import CoreErrorCode
 from core.errors import DomainError
 from core.gql.errors import graphql_error
+from core.validation import ensure_clean_text
 
 logger = logging.getLogger("molink.graphql")
 
@@ -33,6 +34,8 @@ class ErrorCodeMiddleware:
 
     def resolve(self, next, root, info, **kwargs):
         try:
+            if info.path.prev is None and kwargs:  # a root field: its arguments are the client's input
+                ensure_clean_text(kwargs)
             return next(root, info, **kwargs)
         except GraphQLError:
             raise

@@ -21,10 +21,12 @@ class OrganizationGQLType(TenantObjectType):
         fields = (
             "id", "code", "name", "legal_name", "siren", "siret", "vat_number", "address_line1", "address_line2",
             "postal_code", "city", "country_code", "email", "phone", "iban", "bic", "invoice_number_prefix",
-            "payment_days", "currency_code", "default_tax_rule", "template_blocks", "version", "is_deleted",
+            "payment_days", "currency_code", "default_tax_rule", "template_blocks", "operation_category",
+            "vat_franchise", "vat_on_debits", "share_capital", "trade_register", "version", "is_deleted",
             "date_created", "date_updated",
         )
         filter_fields = {"code": ["exact", "icontains"], "name": ["exact", "icontains"]}
+        convert_choices_to_enum = False  # operationCategory reads as it is written: "services", "goods", "mixed"
 
     uuid = graphene.UUID(required=True)
 

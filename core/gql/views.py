@@ -1,3 +1,4 @@
+import json
 import re
 
 from django.conf import settings
@@ -19,6 +20,24 @@ _FE_2410_PAYMENT = re.compile(r'(createPaymentWithDetailInvoice\s*\(\s*input\s*:
 # keeps the cookie-authenticated endpoint (`JWT` cookie, admin session) safe from cross-site
 # request forgery although the view is csrf_exempt. No client of this API posts forms.
 POST_CONTENT_TYPES = ("application/json", "application/graphql")
+# Variables deeper than this are refused before anything walks them (no real input comes close).
+MAX_VARIABLES_DEPTH = 32
+
+
+class BadEnvelope(Exception):
+    """A request whose envelope (body, `query`, `variables`, `operationName`) is not a GraphQL
+    request: answered 400 INVALID with the reason, before any parsing of the document."""
+
+
+def _depth_exceeds(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 class GraphQLView(BaseGraphQLView):
@@ -44,10 +63,49 @@ class GraphQLView(BaseGraphQLView):
             except RequestDataTooBig:
                 return self._error(request, 413, CoreErrorCode.REQUEST_TOO_LARGE,
                                    f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except BadEnvelope as exc:
+            return self._error(request, 400, CoreErrorCode.INVALID, str(exc))
+
+    def parse_body(self, request):
+        """The body as graphene-django reads it, but every way it can be malformed is a 400 with
+        a code: undecodable bytes, JSON nested beyond the parser's reach, a JSON body that is not
+        an object."""
+        content_type = self.get_content_type(request)
+        if content_type not in POST_CONTENT_TYPES:
+            return super().parse_body(request)
+        try:
+            body = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadEnvelope("the request body is not UTF-8 text") from None
+        if content_type == "application/graphql":
+            return {"query": body}
+        try:
+            data = json.loads(body)
+        except RecursionError:
+            raise BadEnvelope("the JSON body is nested too deeply") from None
+        except ValueError:
+            raise BadEnvelope("the request body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadEnvelope('the JSON body must be an object: {"query": "...", "variables": {...}}')
+        return data
 
     @staticmethod
     def get_graphql_params(request, data):
+        for name in ("query", "operationName"):
+            if data.get(name) is not None and not isinstance(data[name], str):
+                raise BadEnvelope(f"`{name}` must be a string, got {type(data[name]).__name__}")
+        variables = data.get("variables")
+        if isinstance(variables, str):
+            try:
+                variables = data["variables"] = json.loads(variables) if variables.strip() else None
+            except (RecursionError, ValueError):
+                raise BadEnvelope("`variables` is not valid JSON") from None
+        if variables is not None and not isinstance(variables, dict):
+            raise BadEnvelope(f"`variables` must be an object, got {type(variables).__name__}")
+        if variables and _depth_exceeds(variables, MAX_VARIABLES_DEPTH):
+            raise BadEnvelope(f"`variables` are nested deeper than {MAX_VARIABLES_DEPTH} levels")
         query, variables, operation_name, id = BaseGraphQLView.get_graphql_params(request, data)
         if query and "subjectTypeName" in query and query_size_error(query) is None:
             query = _FE_2410_PAYMENT.sub(r'\1subjectType: "', query)

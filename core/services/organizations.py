@@ -16,11 +16,12 @@ from core.models import CalculationRuleSetting, Organization
 _TEXT_FIELDS = {
     "name": ("name", 255), "legal_name": ("legalName", 255), "address_line1": ("addressLine1", 255),
     "address_line2": ("addressLine2", 255), "postal_code": ("postalCode", 20), "city": ("city", 100),
-    "email": ("email", 254), "phone": ("phone", 30),
+    "email": ("email", 254), "phone": ("phone", 30), "trade_register": ("tradeRegister", 100),
 }
 UPDATABLE = set(_TEXT_FIELDS) | {
     "siren", "siret", "vat_number", "country_code", "iban", "bic", "invoice_number_prefix", "payment_days",
-    "currency_code", "default_tax_rule", "template_blocks",
+    "currency_code", "default_tax_rule", "template_blocks", "operation_category", "vat_franchise", "vat_on_debits",
+    "share_capital",
 }
 
 
@@ -51,6 +52,24 @@ def _validate_organization_changes(organization: Organization, changes: dict) ->
         check.check(calculation.get_rule, organization, changes["default_tax_rule"], "defaultTaxRule")
     if "template_blocks" in changes:
         check.check(_ensure_template_blocks, changes["template_blocks"])
+    if "operation_category" in changes and changes["operation_category"] not in Organization.OperationCategory.values:
+        check.errors.append(DomainError(
+            CoreErrorCode.INVALID_OPERATION_CATEGORY,
+            f"operation category must be one of {', '.join(Organization.OperationCategory.values)}, "
+            f"got {changes['operation_category']!r}", "operationCategory"))
+    if "share_capital" in changes:
+        capital = check.check(validation.ensure_decimal, changes["share_capital"], "shareCapital",
+                              label="share capital", minimum=Decimal(0))
+        if capital is not None and (capital != capital.quantize(Decimal("0.01")) or capital >= Decimal(10) ** 16):
+            check.errors.append(DomainError(
+                CoreErrorCode.INVALID, f"share capital has at most 2 decimals and 16 digits, got {capital}",
+                "shareCapital"))
+    franchise = changes.get("vat_franchise", organization.vat_franchise)
+    if franchise and changes.get("vat_on_debits", organization.vat_on_debits):
+        check.errors.append(DomainError(
+            CoreErrorCode.INVALID,
+            "an organisation under the VAT franchise (art. 293 B du CGI) charges no VAT: it cannot opt for VAT "
+            "on debits", "vatOnDebits" if "vat_on_debits" in changes else "vatFranchise"))
     check.raise_if_any()
 
 

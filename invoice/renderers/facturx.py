@@ -4,9 +4,7 @@ with the CII XML of the XML renderer embedded as ``factur-x.xml`` (profile EN 16
 
 - an sRGB ``OutputIntent`` (GTS_PDFA1), which factur-x does not add; its ICC profile is built by
   Pillow's LittleCMS (``ImageCms.createProfile("sRGB")``, Pillow being a reportlab dependency);
-- the unembedded Helvetica that reportlab selects without drawing anything with it (the page
-  preamble and table cells' default style: ``BT /F1 10 Tf 12 TL ET``) is dropped, so that every
-  font in the file is embedded (all text is set in the embedded Vera Sans);
+- (the PDF renderer has already removed reportlab's unembedded Helvetica: every font is embedded);
 - the document information dictionary is made to agree with the XMP metadata factur-x writes
   (producer, dates; no keywords or trapped entries that XMP lacks).
 
@@ -26,8 +24,6 @@ FLAVOR = "factur-x"
 LEVEL = "en16931"
 SRGB_IDENTIFIER = "sRGB IEC61966-2.1"
 
-# A text object that only selects a font: reportlab's page preamble and its table cells' default style.
-_FONT_ONLY_TEXT = re.compile(rb"BT /([A-Za-z0-9_.+-]+) [0-9.]+ Tf [0-9.]+ TL ET")
 _XMP_DATES = {"/CreationDate": rb"<xmp:CreateDate>([^<]+)</xmp:CreateDate>",
               "/ModDate": rb"<xmp:ModifyDate>([^<]+)</xmp:ModifyDate>"}
 _XMP_PRODUCER = rb"<pdf:Producer>([^<]*)</pdf:Producer>"
@@ -79,38 +75,6 @@ def _add_output_intent(writer) -> None:
     writer._root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
 
 
-def _drop_preamble_fonts(writer) -> None:
-    """Remove reportlab's font-only text objects naming an unembedded standard font, then the font
-    itself when nothing shows text with it any more."""
-    from pypdf.generic import NameObject
-
-    candidates = set()
-    for fonts in pdf_renderer.font_dictionaries(writer):
-        for name, font in fonts.items():
-            font = font.get_object()
-            if font.get("/Subtype") == "/Type1" and "/FontDescriptor" not in font:
-                candidates.add(name.lstrip("/"))
-    if not candidates:
-        return
-    still_used = set()
-    for page in writer.pages:
-        contents = page.get_contents()
-        if contents is None:
-            continue
-        data = contents.get_data()
-        cleaned = _FONT_ONLY_TEXT.sub(lambda m: b"" if m.group(1).decode() in candidates else m.group(0), data)
-        for name in candidates:
-            if re.search(rb"/" + re.escape(name.encode()) + rb"\s+[-0-9.]+\s+Tf", cleaned):
-                still_used.add(name)
-        if cleaned != data:
-            contents.set_data(cleaned)
-            page.replace_contents(contents)
-            page.compress_content_streams()
-    for fonts in pdf_renderer.font_dictionaries(writer):
-        for name in candidates - still_used:
-            fonts.pop(NameObject("/" + name), None)
-
-
 def _align_info_with_xmp(writer) -> None:
     """PDF/A: each document-info entry with an XMP equivalent must agree with it."""
     from pypdf.generic import NameObject, TextStringObject
@@ -145,7 +109,6 @@ def to_pdfa(data: bytes) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     writer.pdf_header = b"%PDF-1.7"  # PDF/A-3 is based on PDF 1.7 (associated files, XMP, output intents)
     _add_output_intent(writer)
-    _drop_preamble_fonts(writer)
     _align_info_with_xmp(writer)
     output = io.BytesIO()
     writer.write(output)

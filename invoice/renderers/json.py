@@ -18,8 +18,8 @@ from invoice.renderers.snapshot import (
     TaxSnapshot,
 )
 
-SCHEMA_VERSION = "1.0"
-SCHEMA_ID = "https://molink.fr/schemas/invoice-document/1.0/invoice-document.schema.json"
+SCHEMA_VERSION = "1.1"
+SCHEMA_ID = "https://molink.fr/schemas/invoice-document/1.1/invoice-document.schema.json"
 
 
 def _dec(value: Decimal) -> str:
@@ -49,6 +49,8 @@ def _party(party: PartySnapshot) -> dict:
             "city": party.city, "country_code": party.country_code,
         },
         "email": party.email, "iban": party.iban, "bic": party.bic,
+        "share_capital": _dec(party.share_capital) if party.share_capital is not None else None,
+        "trade_register": party.trade_register,
     }
 
 
@@ -100,6 +102,8 @@ def build(snapshot: InvoiceSnapshot) -> dict:
         },
         "note": snapshot.note,
         "terms": snapshot.terms,
+        "operation_category": snapshot.operation_category,
+        "vat_on_debits": snapshot.vat_on_debits,
     }
 
 

@@ -4,8 +4,11 @@ xhtml2pdf. Pure: snapshot in, bytes out; nothing is read but the template and th
 The page is made of the RFC's blocks (``sender``, ``recipient``, ``summary``, ``details``,
 ``references``) plus a ``footer``; an organisation may replace the default content of any of them
 with its own plain text (``snapshot.template_blocks``: HTML-escaped, newlines kept as line breaks).
-The French legal mentions (due date, late-payment penalties, the 40 € recovery indemnity, no
-early-payment discount, VAT exemption reasons) sit in their own section that no override removes.
+The French legal mentions (category of the operation, due date, late-payment penalties, the 40 €
+recovery indemnity, no early-payment discount, the option for VAT on debits, VAT exemption reasons,
+the seller's share capital and trade register) sit in their own section that no override removes. A
+credit note owes the buyer nothing: it prints no payment term, penalty, indemnity or bank account,
+and names the invoice it credits with its date.
 
 Text is set in Bitstream Vera Sans (bundled in ``fonts/``, licence beside it), embedded as a
 subset so that é, è, ç and € render everywhere and the file can become PDF/A (see facturx.py).
@@ -21,6 +24,7 @@ invoice (PDF)"."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -54,6 +58,8 @@ FOOTER_BASELINE = 5.32  # from the top of a footer line down to its baseline, as
 FOOTER_COLOUR = "#555555"
 FOOTER_MAX_LINES = 4  # taller footer text is shrunk into the frame: the page line then stays under it
 PAGE_NUMBER_FONT = "InvoiceSans-PageNumber"  # Vera Sans registered with reportlab for the stamps
+# A text object that only selects a font: reportlab's page preamble and its table cells' default style.
+_FONT_ONLY_TEXT = re.compile(rb"BT /([A-Za-z0-9_.+-]+) [0-9.]+ Tf [0-9.]+ TL ET")
 
 NBSP = "\u00a0"
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
@@ -65,6 +71,9 @@ LEGAL_LATE_PENALTIES = ("Pénalités de retard : trois fois le taux d'intérêt 
 LEGAL_RECOVERY_INDEMNITY = ("Indemnité forfaitaire pour frais de recouvrement : 40 € "
                             "(art. L441-10 et D441-5 du Code de commerce).")
 LEGAL_NO_DISCOUNT = "Pas d'escompte pour paiement anticipé."
+LEGAL_VAT_ON_DEBITS = "Option pour le paiement de la TVA d'après les débits."
+OPERATION_CATEGORIES = {"services": "Prestation de services", "goods": "Livraison de biens",
+                        "mixed": "Livraison de biens et prestation de services"}
 
 
 # -- French formatting ---------------------------------------------------------------------------
@@ -134,7 +143,19 @@ def _party(party: PartySnapshot) -> dict:
         "trade_name": party.name if party.legal_name and party.name != party.legal_name else "",
         "address": address, "siren": party.siren, "siret": party.siret, "vat_number": party.vat_number,
         "email": party.email, "iban": _spaced(party.iban), "bic": party.bic,
+        "legal_information": legal_information(party),
     }
+
+
+def legal_information(party: PartySnapshot) -> str:
+    """The seller's share capital and trade register entry (Code de commerce, R123-237), e.g.
+    "Capital social : 10 000,00 € — RCS Paris 552 100 554"; "" when neither is known."""
+    parts = []
+    if party.share_capital is not None:
+        parts.append(f"Capital social : {format_money(party.share_capital)}")
+    if party.trade_register:
+        parts.append(party.trade_register)
+    return " — ".join(parts)
 
 
 def _spaced(iban: str) -> str:
@@ -176,8 +197,11 @@ def _exemption_mentions(snapshot: InvoiceSnapshot) -> list[str]:
     reasons = []
     for tax in snapshot.taxes:
         exempt = tax.vat_category in ("E", "AE", "O", "K", "G", "Z")
-        if exempt and tax.exemption_reason and tax.exemption_reason not in reasons:
-            reasons.append(tax.exemption_reason)
+        reason = tax.exemption_reason.strip()
+        if exempt and reason:
+            reason = reason if reason.endswith((".", "!", "?")) else f"{reason}."
+            if reason not in reasons:
+                reasons.append(reason)
     return reasons
 
 
@@ -202,11 +226,26 @@ def document_context(snapshot: InvoiceSnapshot) -> dict:
     is_credit_note = snapshot.document_type == "CREDIT_NOTE"
     seller = _party(snapshot.seller)
     title = "Avoir" if is_credit_note else "Facture"
-    mentions = []
-    if snapshot.date_due:
-        mentions.append(f"Date d'échéance : {format_date(snapshot.date_due)}.")
-    mentions += [LEGAL_LATE_PENALTIES, LEGAL_RECOVERY_INDEMNITY, LEGAL_NO_DISCOUNT]
+    related = ""
+    if is_credit_note and snapshot.related_number:
+        related = f"Avoir sur facture {snapshot.related_number}"
+        if snapshot.related_date:
+            related += f" du {format_date(snapshot.related_date)}"
+    operation = OPERATION_CATEGORIES.get(snapshot.operation_category, OPERATION_CATEGORIES["services"])
+    mentions = [f"Catégorie de l'opération : {operation}."]
+    if is_credit_note:
+        # Nothing is owed by the buyer: no payment term, late-payment penalty or recovery indemnity.
+        if related:
+            mentions.append(f"{related}.")
+    else:
+        if snapshot.date_due:
+            mentions.append(f"Date d'échéance : {format_date(snapshot.date_due)}.")
+        mentions += [LEGAL_LATE_PENALTIES, LEGAL_RECOVERY_INDEMNITY, LEGAL_NO_DISCOUNT]
+    if snapshot.vat_on_debits:
+        mentions.append(LEGAL_VAT_ON_DEBITS)
     mentions += _exemption_mentions(snapshot)
+    if seller["legal_information"]:
+        mentions.append(f"{seller['name']} — {seller['legal_information']}.")
     blocks = {name: text for name, text in (snapshot.template_blocks or {}).items()
               if name in TEMPLATE_BLOCKS and isinstance(text, str) and text.strip()}
     period = format_period(snapshot.period_start, snapshot.period_end)
@@ -216,8 +255,9 @@ def document_context(snapshot: InvoiceSnapshot) -> dict:
         "number": snapshot.number,
         "is_credit_note": is_credit_note,
         "related_number": snapshot.related_number,
+        "related": related,
         "issue_date": format_date(snapshot.date_invoice),
-        "due_date": format_date(snapshot.date_due),
+        "due_date": "" if is_credit_note else format_date(snapshot.date_due),
         "period": period,
         "payment_days": snapshot.payment_days,
         "payment_reference": snapshot.payment_reference,
@@ -234,11 +274,13 @@ def document_context(snapshot: InvoiceSnapshot) -> dict:
         "totals": {
             "net": money(snapshot.amount_net), "discount": money(snapshot.amount_discount) if snapshot.amount_discount else "",
             "tax": money(snapshot.tax_total), "total": money(snapshot.amount_total),
-            "paid": money(snapshot.amount_payed), "due": money(snapshot.amount_due),
+            "paid": "" if is_credit_note else money(snapshot.amount_payed),
+            # the direction is in the label, the amount is never negative
+            "due": money(abs(snapshot.amount_due)),
         },
-        "due_label": "Montant en votre faveur" if snapshot.amount_due < 0 else "Reste à payer",
+        "due_label": "Montant en votre faveur" if snapshot.amount_due < 0 or is_credit_note else "Reste à payer",
         "note": snapshot.note,
-        "terms": snapshot.terms,
+        "terms": "" if is_credit_note else snapshot.terms,  # the payment terms of the credited invoice
         "mentions": mentions,
         "blocks": blocks,
         "footer_text": _footer_text(seller, blocks),
@@ -299,7 +341,8 @@ def _xhtml2pdf(html: str, number: str) -> bytes:
 
 def assemble(parts: list[bytes], *, title: str, footer_text: str) -> bytes:
     """One PDF of the parts in order (the document information and catalogue of the first), each
-    page stamped "<title> — page i / n", font subsets renamed apart."""
+    page stamped "<title> — page i / n", font subsets renamed apart, reportlab's unused Helvetica
+    removed."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
@@ -311,6 +354,8 @@ def assemble(parts: list[bytes], *, title: str, footer_text: str) -> bytes:
         page.merge_page(stamp)
         page.compress_content_streams()  # merging decoded them
     _rename_font_subsets(writer)
+    drop_unused_standard_fonts(writer)
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)  # the dropped font's object
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
@@ -373,6 +418,40 @@ def font_dictionaries(writer) -> list:
     for page in writer.pages:
         visit(page.get("/Resources"))
     return found
+
+
+def drop_unused_standard_fonts(writer) -> None:
+    """Remove reportlab's font-only text objects naming an unembedded standard font (its page
+    preamble and table cells' default style select Helvetica, ``BT /F1 10 Tf 12 TL ET``, and never
+    draw with it), then the font itself when nothing shows text with it: no unembedded font is left
+    in the file (PDF/A, and viewers that would substitute one)."""
+    from pypdf.generic import NameObject
+
+    candidates = set()
+    for fonts in font_dictionaries(writer):
+        for name, font in fonts.items():
+            font = font.get_object()
+            if font.get("/Subtype") == "/Type1" and "/FontDescriptor" not in font:
+                candidates.add(name.lstrip("/"))
+    if not candidates:
+        return
+    still_used = set()
+    for page in writer.pages:
+        contents = page.get_contents()
+        if contents is None:
+            continue
+        data = contents.get_data()
+        cleaned = _FONT_ONLY_TEXT.sub(lambda m: b"" if m.group(1).decode() in candidates else m.group(0), data)
+        for name in candidates:
+            if re.search(rb"/" + re.escape(name.encode()) + rb"\s+[-0-9.]+\s+Tf", cleaned):
+                still_used.add(name)
+        if cleaned != data:
+            contents.set_data(cleaned)
+            page.replace_contents(contents)
+            page.compress_content_streams()
+    for fonts in font_dictionaries(writer):
+        for name in candidates - still_used:
+            fonts.pop(NameObject("/" + name), None)
 
 
 def _subset_tag(index: int) -> str:

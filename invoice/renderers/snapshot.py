@@ -24,6 +24,9 @@ class PartySnapshot:
     email: str = ""
     iban: str = ""
     bic: str = ""
+    # The seller's legal registration (a buyer has none): share capital and trade register entry
+    share_capital: Decimal | None = None
+    trade_register: str = ""  # e.g. "RCS Paris 552 100 554"
 
 
 @dataclass(frozen=True)
@@ -88,3 +91,5 @@ class InvoiceSnapshot:
     buyer_reference: str = ""  # code_tp
     template_blocks: dict = field(default_factory=dict)  # organisation overrides, see renderers.pdf
     related_date: date | None = None  # the credited invoice's issue date (EN 16931 BT-26), for a credit note
+    operation_category: str = "services"  # the seller's: "services", "goods" or "mixed" (BT-23, PDF mention)
+    vat_on_debits: bool = False  # the seller opted for VAT on debits (BT-8, PDF mention)

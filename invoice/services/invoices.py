@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from core import pickers
-from core.calculation import get_rules
+from core.calculation import ensure_vat_coherence, get_rules
 from core.errors import DomainError, ErrorCollector
 from core.history import ensure_version, save_with_history
 from core.money import ZERO, quantize
@@ -164,6 +164,7 @@ def invoice_validate(*, actor, invoice: Invoice, version: int | None = None) -> 
     if not lines:
         raise DomainError(InvoiceErrorCode.NO_LINES, "an invoice needs at least one line to be validated", "lineItems")
     rules = get_rules(invoice.organization, {line.tax_rate for line in lines})
+    ensure_vat_coherence(invoice.organization, [rules.get(line.tax_rate) for line in lines], buyer=invoice.thirdparty)
     compute_totals(invoice, lines, rules)
     invoice.date_invoice = invoice.date_invoice or today()
     if invoice.date_due is None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import pickers
-from core.calculation import FR_VAT_20, get_rule
+from core.calculation import default_rule_id, get_rule
 from core.errors import ErrorCollector
 from core.history import ensure_version, save_with_history
 from core.validation import ensure_max_length
@@ -47,7 +47,7 @@ def _apply(line: InvoiceLineItem, invoice: Invoice, changes: dict) -> None:
     merged = {name: DEFAULTS[name] if value is None else value for name, value in merged.items()}
     amounts = check.check(ensure_line_amounts, currency=invoice.currency_code, **merged)
     if "tax_rate" in changes or line.tax_rate is None:
-        rule_id = changes.get("tax_rate") or line.tax_rate or invoice.organization.default_tax_rule or FR_VAT_20.id
+        rule_id = changes.get("tax_rate") or line.tax_rate or default_rule_id(invoice.organization)
         rule = check.check(get_rule, invoice.organization, rule_id, "taxRate")
         if rule is not None:
             line.tax_rate = rule.id

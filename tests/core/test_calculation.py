@@ -30,6 +30,9 @@ def make_rule(organization, code="FR_VAT_8_5", rate="0.085", **extra) -> Calcula
         ("FR_VAT_5_5", "0.055", "vat", "S"),
         ("FR_VAT_2_1", "0.021", "vat", "S"),
         ("FR_VAT_EXEMPT", "0", "vat_exempt", "E"),
+        ("FR_VAT_DEBOURS", "0", "vat_exempt", "E"),
+        ("FR_VAT_INTRA_EU", "0", "vat_exempt", "K"),
+        ("FR_VAT_EXPORT", "0", "vat_exempt", "G"),
         ("FR_VAT_REVERSE_CHARGE", "0", "vat_reverse_charge", "AE"),
     ],
 )
@@ -57,7 +60,8 @@ def test_builtin_rule_uuids_never_change():
 
 
 @pytest.mark.parametrize(("code", "has_reason"), [("FR_VAT_EXEMPT", True), ("FR_VAT_REVERSE_CHARGE", True),
-                                                  ("FR_VAT_20", False)])
+                                                  ("FR_VAT_DEBOURS", True), ("FR_VAT_INTRA_EU", True),
+                                                  ("FR_VAT_EXPORT", True), ("FR_VAT_20", False)])
 def test_exempt_and_reverse_charge_rules_carry_a_reason(code, has_reason):
     # given / when
     rule = calculation.get_rule(None, calculation.builtin_rule_id(code))
@@ -67,13 +71,115 @@ def test_exempt_and_reverse_charge_rules_carry_a_reason(code, has_reason):
     assert bool(rule.exemption_reason_code) is has_reason
 
 
+@pytest.mark.parametrize(("code", "category", "vatex", "article"), [
+    ("FR_VAT_EXEMPT", "E", "VATEX-FR-FRANCHISE", "TVA non applicable, art. 293 B du CGI"),
+    ("FR_VAT_DEBOURS", "E", "VATEX-EU-79-C", "art. 267 II 2° du CGI"),
+    ("FR_VAT_INTRA_EU", "K", "VATEX-EU-IC", "art. 262 ter I du CGI"),
+    ("FR_VAT_EXPORT", "G", "VATEX-EU-G", "art. 262 I du CGI"),
+    ("FR_VAT_REVERSE_CHARGE", "AE", "VATEX-EU-AE", "art. 283-2 du CGI"),
+])
+def test_exemption_rules_have_their_vatex_code_and_article(code, category, vatex, article):
+    rule = calculation.get_rule(None, calculation.builtin_rule_id(code))
+    assert (rule.vat_category, rule.exemption_reason_code, rule.rate) == (category, vatex, Decimal(0))
+    assert article in rule.exemption_reason
+
+
+def test_the_franchise_rule_keeps_the_uuid_of_the_first_exempt_rule():
+    # lines validated before the franchise rule got its name reference this UUID
+    assert calculation.FR_VAT_FRANCHISE is calculation.FR_VAT_EXEMPT
+    assert calculation.FR_VAT_FRANCHISE.id == uuid.uuid5(calculation.RULE_NAMESPACE, "FR_VAT_EXEMPT")
+
+
+# -- ensure_vat_coherence --------------------------------------------------------------------------
+
+class Org:
+    def __init__(self, *, vat_franchise=False, vat_number="FR40552100554", default_tax_rule=None):
+        self.vat_franchise, self.vat_number, self.default_tax_rule = vat_franchise, vat_number, default_tax_rule
+
+
+class Buyer:
+    def __init__(self, vat_number=""):
+        self.vat_number = vat_number
+
+
+def coherence_errors(organization, codes, buyer=None) -> list[tuple[str, str]]:
+    rules = [getattr(calculation, code) if code else None for code in codes]
+    try:
+        calculation.ensure_vat_coherence(organization, rules, buyer=buyer)
+    except DomainError as raised:
+        return [(error.field, error.code.name) for error in raised.errors]
+    return []
+
+
+@pytest.mark.parametrize(("organization", "codes", "buyer"), [
+    (Org(), ["FR_VAT_20", "FR_VAT_10", "FR_VAT_DEBOURS"], None),
+    (Org(), ["FR_VAT_20", "FR_VAT_EXPORT"], None),
+    (Org(), ["FR_VAT_20", "FR_VAT_REVERSE_CHARGE", "FR_VAT_INTRA_EU"], Buyer("BE0477472701")),
+    (Org(vat_franchise=True, vat_number=""), ["FR_VAT_FRANCHISE", "FR_VAT_FRANCHISE"], None),
+    (Org(vat_number=""), [None, None], None),  # every line out of scope
+])
+def test_coherent_invoices_pass(organization, codes, buyer):
+    assert coherence_errors(organization, codes, buyer) == []
+
+
+def test_franchise_on_a_non_franchisee_is_refused_on_its_line():
+    # the bug of the first release: "TVA non applicable, art. 293 B" beside 20 % lines
+    assert coherence_errors(Org(), ["FR_VAT_20", "FR_VAT_FRANCHISE"]) == [
+        ("lineItems.1.taxRate", "VAT_FRANCHISE_NOT_APPLICABLE")]
+
+
+def test_a_franchisee_charges_no_vat_on_any_line():
+    assert coherence_errors(Org(vat_franchise=True), ["FR_VAT_FRANCHISE", "FR_VAT_20", "FR_VAT_DEBOURS", None]) == [
+        ("lineItems.1.taxRate", "VAT_FRANCHISE_REQUIRED"), ("lineItems.2.taxRate", "VAT_FRANCHISE_REQUIRED"),
+        ("lineItems.3.taxRate", "VAT_FRANCHISE_REQUIRED")]
+
+
+def test_out_of_scope_lines_mixed_with_others_are_refused():
+    assert coherence_errors(Org(), ["FR_VAT_20", None, "FR_VAT_10", None]) == [
+        ("lineItems.1.taxRate", "VAT_CATEGORY_MIX"), ("lineItems.3.taxRate", "VAT_CATEGORY_MIX")]
+
+
+@pytest.mark.parametrize("code", ["FR_VAT_REVERSE_CHARGE", "FR_VAT_INTRA_EU"])
+def test_reverse_charge_and_intra_eu_supply_need_the_buyers_vat_number(code):
+    assert coherence_errors(Org(), ["FR_VAT_20", code], Buyer("")) == [
+        ("thirdparty.vatNumber", "BUYER_VAT_NUMBER_REQUIRED")]
+    assert coherence_errors(Org(), [code], None) == [("thirdparty.vatNumber", "BUYER_VAT_NUMBER_REQUIRED")]
+
+
+@pytest.mark.parametrize(("code", "buyer"), [("FR_VAT_REVERSE_CHARGE", Buyer("BE0477472701")),
+                                             ("FR_VAT_INTRA_EU", Buyer("BE0477472701")), ("FR_VAT_EXPORT", None)])
+def test_reverse_charge_intra_eu_and_export_need_the_sellers_vat_number(code, buyer):
+    assert coherence_errors(Org(vat_number=""), [code], buyer) == [
+        ("organization.vatNumber", "SELLER_VAT_NUMBER_REQUIRED")]
+
+
+def test_organisation_rule_of_category_o_counts_as_out_of_scope(org_a):
+    # given an organisation rule "not subject to VAT"
+    setting = make_rule(org_a, code="HORS_CHAMP", rate="0", vat_category="O", exemption_reason="Hors champ")
+    rule = calculation.get_rule(org_a, setting.id)
+
+    # when / then
+    with pytest.raises(DomainError) as raised:
+        calculation.ensure_vat_coherence(org_a, [calculation.FR_VAT_20, rule])
+    assert [(e.field, e.code.name) for e in raised.value.errors] == [("lineItems.1.taxRate", "VAT_CATEGORY_MIX")]
+
+
+@pytest.mark.parametrize(("organization", "expected"), [
+    (Org(), calculation.FR_VAT_20.id),
+    (Org(vat_franchise=True), calculation.FR_VAT_FRANCHISE.id),
+    (Org(vat_franchise=True, default_tax_rule=calculation.FR_VAT_DEBOURS.id), calculation.FR_VAT_DEBOURS.id),
+])
+def test_default_rule_of_a_new_line(organization, expected):
+    assert calculation.default_rule_id(organization) == expected
+
+
 def test_list_rules_filters_by_calc_and_sub_type():
     # given / when
     exempt = calculation.list_rules(None, calc_type="tax", sub_type="vat_exempt")
     other_calc_type = calculation.list_rules(None, calc_type="discount")
 
     # then
-    assert [rule.code for rule in exempt] == ["FR_VAT_EXEMPT"]
+    assert [rule.code for rule in exempt] == ["FR_VAT_EXEMPT", "FR_VAT_DEBOURS", "FR_VAT_INTRA_EU", "FR_VAT_EXPORT"]
     assert other_calc_type == []
 
 

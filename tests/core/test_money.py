@@ -185,7 +185,7 @@ def test_vat_breakdown_with_several_rules_and_totals():
              "category": "S"},
             {"code": "FR_VAT_5_5", "label": "TVA 5,5 %", "rate": "0.055", "base": "0.20", "amount": "0.01",
              "category": "S"},
-            {"code": "FR_VAT_EXEMPT", "label": "Exonéré de TVA", "rate": "0", "base": "50.00", "amount": "0.00",
+            {"code": "FR_VAT_EXEMPT", "label": "Franchise en base", "rate": "0", "base": "50.00", "amount": "0.00",
              "category": "E", "exemption_reason": "TVA non applicable, art. 293 B du CGI"},
             {"code": "FR_VAT_REVERSE_CHARGE", "label": "Autoliquidation", "rate": "0", "base": "100.00",
              "amount": "0.00", "category": "AE",

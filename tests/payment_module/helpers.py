@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from core.calculation import FR_VAT_10, FR_VAT_20, FR_VAT_EXEMPT
+from core.calculation import FR_VAT_10, FR_VAT_20, FR_VAT_DEBOURS
 from invoice.models import (
     Invoice,
     InvoiceDocument,
@@ -38,14 +38,14 @@ OTHER_OPERATOR_DATA = {
 }
 
 # Death notices cost 85.00 until 30/06/2026 and 89.00 from 01/07/2026 (20 %); options at 20 % or
-# 10 %; anniversaries are VAT-exempt. THANKS_NOTICE has no tariff (for NO_TARIFF).
+# 10 %; anniversaries are re-invoiced at cost (débours, outside the VAT base). THANKS_NOTICE has no tariff (for NO_TARIFF).
 TARIFFS = (
     (OrderKind.DEATH_NOTICE, "AVIS-2025", "85.00", FR_VAT_20, "706100", date(2025, 1, 1), date(2026, 6, 30)),
     (OrderKind.DEATH_NOTICE, "AVIS-2026-07", "89.00", FR_VAT_20, "706100", date(2026, 7, 1), None),
     (OrderKind.NOTICE_PHOTO, "OPT-PHOTO", "15.00", FR_VAT_20, "706300", date(2025, 1, 1), None),
     (OrderKind.NOTICE_FRAME, "OPT-CADRE", "12.50", FR_VAT_20, "706300", date(2025, 1, 1), None),
     (OrderKind.NOTICE_PRINT, "PRESSE", "145.00", FR_VAT_10, "706400", date(2025, 1, 1), None),
-    (OrderKind.ANNIVERSARY, "ANNIV", "35.00", FR_VAT_EXEMPT, "706500", date(2025, 1, 1), None),
+    (OrderKind.ANNIVERSARY, "ANNIV", "35.00", FR_VAT_DEBOURS, "706500", date(2025, 1, 1), None),
 )
 
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from core import validation
-from core.calculation import FR_VAT_10, FR_VAT_20, FR_VAT_EXEMPT
+from core.calculation import FR_VAT_10, FR_VAT_20
 from core.models import Organization
 from invoice.constants import InvoiceStatus
 from invoice.models import Invoice, InvoiceDocument
@@ -98,8 +98,8 @@ def _check_tariffs(organization):
         (Decimal("85.0000"), date(year, 6, 30)), (Decimal("89.0000"), None)]
     assert notices[1].date_valid_from == date(year, 7, 1) and notices[1].tax_rule == FR_VAT_20.id
     rules = set(tariffs.values_list("tax_rule", flat=True))
-    assert {FR_VAT_20.id, FR_VAT_10.id, FR_VAT_EXEMPT.id} == rules
-    assert tariffs.filter(tax_rule=FR_VAT_EXEMPT.id).count() == 1
+    assert {FR_VAT_20.id, FR_VAT_10.id} == rules  # no art. 293 B franchise for a VAT-registered publisher
+    assert tariffs.get(code="ANNIVERSAIRE").tax_rule == FR_VAT_20.id
 
 
 def test_a_few_hundred_orders_over_the_last_4_months(organizations):

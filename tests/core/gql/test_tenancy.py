@@ -166,7 +166,8 @@ def test_calculation_rules_exclude_another_tenants_rule(user_a, user_b, rule_a):
     seen_by_a = data(post(RULES, user=user_a))["calculationRules"]
 
     # then
-    builtin = ["FR_VAT_20", "FR_VAT_10", "FR_VAT_5_5", "FR_VAT_2_1", "FR_VAT_EXEMPT", "FR_VAT_REVERSE_CHARGE"]
+    builtin = ["FR_VAT_20", "FR_VAT_10", "FR_VAT_5_5", "FR_VAT_2_1", "FR_VAT_DEBOURS", "FR_VAT_EXEMPT", "FR_VAT_EXPORT",
+               "FR_VAT_INTRA_EU", "FR_VAT_REVERSE_CHARGE"]
     assert [r["code"] for r in seen_by_b] == builtin
     assert [r["code"] for r in seen_by_a] == builtin + ["A_ONLY_8_5"]
     assert seen_by_a[-1] == {"uuid": str(rule_a.id), "code": "A_ONLY_8_5", "isBuiltin": False}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -156,6 +157,15 @@ def test_stale_version_writes_nothing(user_a, org_a, version):
         ({"paymentDays": None}, [("paymentDays", "REQUIRED")]),
         ({"templateBlocks": None}, [("templateBlocks", "REQUIRED")]),
         ({"addressLine1": None, "name": None}, [("name", "REQUIRED"), ("addressLine1", "REQUIRED")]),
+        ({"operationCategory": "services and goods"}, [("operationCategory", "INVALID_OPERATION_CATEGORY")]),
+        ({"operationCategory": None}, [("operationCategory", "REQUIRED")]),
+        ({"shareCapital": "-1"}, [("shareCapital", "OUT_OF_RANGE")]),
+        ({"shareCapital": "1000.005"}, [("shareCapital", "INVALID")]),
+        ({"shareCapital": "1" + "0" * 16}, [("shareCapital", "INVALID")]),
+        ({"tradeRegister": "x" * 101}, [("tradeRegister", "TOO_LONG")]),
+        ({"vatFranchise": None}, [("vatFranchise", "REQUIRED")]),
+        # a franchisee charges no VAT: no option for VAT on debits
+        ({"vatFranchise": True, "vatOnDebits": True}, [("vatOnDebits", "INVALID")]),
         # every bad field at once, in a stable order
         ({"siren": "123456789", "bic": "AGRI1RPP", "paymentDays": 90, "name": ""},
          [("name", "REQUIRED"), ("siren", "INVALID_SIREN"), ("bic", "INVALID_BIC"), ("paymentDays", "OUT_OF_RANGE")]),
@@ -183,6 +193,12 @@ def test_bad_input_is_refused_and_writes_nothing(user_a, org_a, fields, expected
     ({"templateBlocks": {}}, {"template_blocks": {}}),
     ({"countryCode": "be"}, {"country_code": "BE"}),
     ({"vatNumber": "DE123456789"}, {"vat_number": "DE123456789"}),
+    ({"operationCategory": "mixed"}, {"operation_category": "mixed"}),
+    ({"shareCapital": "10000.00", "tradeRegister": " RCS Paris 552 100 554 "},
+     {"share_capital": Decimal("10000.00"), "trade_register": "RCS Paris 552 100 554"}),
+    ({"shareCapital": None}, {"share_capital": None}),
+    ({"vatOnDebits": True}, {"vat_on_debits": True, "vat_franchise": False}),
+    ({"vatFranchise": True}, {"vat_franchise": True, "vat_on_debits": False}),
 ])
 def test_boundary_values_are_accepted(user_a, org_a, fields, stored):
     # given / when
@@ -296,3 +312,33 @@ def test_internal_error_is_not_revealed_through_mutation_logs(user_a, org_a, mon
     assert node["status"] == MutationLog.Status.ERROR
     assert "secret detail" not in json.dumps(result)
     assert json.loads(node["error"])[0]["code"] == "INTERNAL_ERROR"
+
+
+def test_the_legal_settings_are_read_back(user_a, org_a):
+    # when
+    result = post("""mutation($input: UpdateOrganizationMutationInput!) {
+      updateOrganization(input: $input) {
+        errors { field code }
+        organization { operationCategory vatFranchise vatOnDebits shareCapital tradeRegister }
+      }
+    }""", {"input": {"id": str(org_a.id), "version": 1, "operationCategory": "goods", "vatOnDebits": True,
+                     "shareCapital": "37000", "tradeRegister": "RCS Dijon 732 829 320"}}, user=user_a)
+
+    # then
+    payload = assert_mutation_ok(result, "updateOrganization")
+    assert payload["organization"] == {"operationCategory": "goods", "vatFranchise": False, "vatOnDebits": True,
+                                       "shareCapital": "37000.00", "tradeRegister": "RCS Dijon 732 829 320"}
+
+
+def test_franchise_cannot_be_turned_on_while_opting_for_vat_on_debits(user_a, org_a):
+    # given an organisation that opted for VAT on debits
+    org_a.vat_on_debits = True
+    org_a.save()
+    before = snapshot(org_a)
+
+    # when
+    result = update(user_a, org_a, vatFranchise=True)
+
+    # then
+    assert_mutation_errors(result, "updateOrganization", [("vatFranchise", "INVALID")])
+    assert snapshot(org_a) == before

@@ -1,5 +1,5 @@
-"""Snapshots built by hand (no database): a realistic invoice with lines at 20 %, 10 %, 5.5 % and an
-exempt line, its credit note, and long invoices."""
+"""Snapshots built by hand (no database): a realistic invoice with lines at 20 %, 10 %, 5.5 % and a
+débours line (exempt, VATEX-EU-79-C), its credit note, and long invoices."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,14 +17,16 @@ SELLER = PartySnapshot(
     name="Le Carillon Éditions", legal_name="Le Carillon Éditions SAS", siren="552100554", siret="55210055400013",
     vat_number="FR40552100554", address_line1="8 boulevard de l'Hôpital", address_line2="Bâtiment C",
     postal_code="75013", city="Paris", country_code="FR", email="facturation@carillon.example",
-    iban="FR7630006000011234567890189", bic="AGRIFRPPXXX",
+    iban="FR7630006000011234567890189", bic="AGRIFRPPXXX", share_capital=D("10000.00"),
+    trade_register="RCS Paris 552 100 554",
 )
 BUYER = PartySnapshot(
     name="Pompes funèbres Léa Çelik", siren="732829320", vat_number="FR44732829320",
     address_line1="3 rue de la Fontaine-Çà-et-Là", postal_code="21000", city="Dijon", country_code="FR",
     email="lea.celik@pf-celik.example",
 )
-EXEMPT_REASON = "TVA non applicable, art. 293 B du CGI"
+EXEMPT_REASON = ("Débours : frais engagés au nom et pour le compte du client, exclus de la base d'imposition "
+                 "(art. 267 II 2° du CGI)")
 
 
 def _line(position, description, quantity, unit_price, net, code, label, rate, category="S", discount="0",
@@ -46,14 +48,15 @@ def make_snapshot(**overrides) -> InvoiceSnapshot:
               discount="0.10", details="Parution du 12/03 et du 13/03\nRubrique « Carnet »"),
         _line(2, "Option photo couleur", "3", "12.50", "35.00", "FR_VAT_10", "TVA 10 %", "0.10", deduction="2.50"),
         _line(3, "Livre d'or numérique", "1", "19.99", "19.99", "FR_VAT_5_5", "TVA 5,5 %", "0.055"),
-        _line(4, "Frais de dossier", "1", "25.00", "25.00", "FR_VAT_EXEMPT", "Exonéré de TVA", "0", category="E"),
+        _line(4, "Frais d'insertion avancés (débours)", "1", "25.00", "25.00", "FR_VAT_DEBOURS",
+              "Débours", "0", category="E"),
     )
     taxes = (
         TaxSnapshot("FR_VAT_20", "TVA 20 %", D("0.20"), D("270.00"), D("54.00"), "S"),
         TaxSnapshot("FR_VAT_10", "TVA 10 %", D("0.10"), D("35.00"), D("3.50"), "S"),
         TaxSnapshot("FR_VAT_5_5", "TVA 5,5 %", D("0.055"), D("19.99"), D("1.10"), "S"),
-        TaxSnapshot("FR_VAT_EXEMPT", "Exonéré de TVA", D(0), D("25.00"), D("0.00"), "E",
-                    exemption_reason=EXEMPT_REASON, exemption_reason_code="VATEX-FR-FRANCHISE"),
+        TaxSnapshot("FR_VAT_DEBOURS", "Débours", D(0), D("25.00"), D("0.00"), "E",
+                    exemption_reason=EXEMPT_REASON, exemption_reason_code="VATEX-EU-79-C"),
     )
     values = {
         "id": "0b7f6f0e-3f55-4a53-9a39-2f1b1f3f9c11", "number": "CAR-2026-000042", "document_type": "INVOICE",
@@ -95,3 +98,15 @@ def make_long_snapshot(count: int = 300) -> InvoiceSnapshot:
     taxes = (TaxSnapshot("FR_VAT_20", "TVA 20 %", D("0.20"), net, tax, "S"),)
     return make_snapshot(lines=lines, taxes=taxes, amount_net=net, amount_discount=D("0.00"), tax_total=tax,
                          amount_total=net + tax, amount_payed=D("0.00"), amount_due=net + tax)
+
+
+def make_exempt_snapshot(rule, **overrides) -> InvoiceSnapshot:
+    """One 100.00 € line under ``rule`` (a core.calculation rule without VAT: franchise, export…)."""
+    lines = (_line(1, "Avis de décès — parution nationale", "1", "100.00", "100.00", rule.code, rule.label, "0",
+                   category=rule.vat_category),)
+    taxes = (TaxSnapshot(rule.code, rule.label, D(0), D("100.00"), D("0.00"), rule.vat_category,
+                         exemption_reason=rule.exemption_reason, exemption_reason_code=rule.exemption_reason_code),)
+    values = {"lines": lines, "taxes": taxes, "amount_net": D("100.00"), "amount_discount": D("0.00"),
+              "tax_total": D("0.00"), "amount_total": D("100.00"), "amount_payed": D("0.00"),
+              "amount_due": D("100.00")}
+    return make_snapshot(**{**values, **overrides})

@@ -30,3 +30,25 @@ def test_credit_note_from_cancel_renders_as_381(user_a, validated_invoice):
     content = render("xml", document_snapshot(credit.pk)).content
     assert b"<ram:TypeCode>381</ram:TypeCode>" in content
     assert validated_invoice.code.encode() in content
+
+
+@pytest.mark.django_db
+def test_the_organisations_legal_settings_reach_the_snapshot(user_a, org_a, validated_invoice):
+    # given
+    from decimal import Decimal
+
+    org_a.operation_category, org_a.vat_on_debits = "mixed", True
+    org_a.share_capital, org_a.trade_register = Decimal("37000.00"), "RCS Dijon 732 829 320"
+    org_a.save()
+
+    # when
+    snapshot = document_snapshot(validated_invoice.pk)
+
+    # then
+    assert (snapshot.operation_category, snapshot.vat_on_debits) == ("mixed", True)
+    assert (snapshot.seller.share_capital, snapshot.seller.trade_register) == (Decimal("37000.00"),
+                                                                               "RCS Dijon 732 829 320")
+    assert (snapshot.buyer.share_capital, snapshot.buyer.trade_register) == (None, "")
+    xml = render("xml", snapshot).content.decode()
+    assert "<ram:ID>M1</ram:ID>" in xml and "<ram:DueDateTypeCode>5</ram:DueDateTypeCode>" in xml
+    assert "RCS Dijon 732 829 320" in xml

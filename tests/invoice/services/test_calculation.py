@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.calculation import FR_VAT_5_5, FR_VAT_10, FR_VAT_20, FR_VAT_EXEMPT
+from core.calculation import FR_VAT_5_5, FR_VAT_10, FR_VAT_20, FR_VAT_DEBOURS
 from core.models import CalculationRuleSetting
 from invoice.calculation import compute_line, compute_totals
 from invoice.models import Invoice, InvoiceLineItem
@@ -107,16 +107,16 @@ def test_invoice_totals_through_the_services(user_a, org_a):
         {"unit_price": "10.03", "quantity": "1", "tax_rate": FR_VAT_20.id},
         {"unit_price": "10.03", "quantity": "1", "tax_rate": FR_VAT_20.id},
         {"unit_price": "19.99", "quantity": "3", "discount": "0.15", "deduction": "5", "tax_rate": FR_VAT_5_5.id},
-        {"unit_price": "7", "quantity": "1", "tax_rate": FR_VAT_EXEMPT.id},
+        {"unit_price": "7", "quantity": "1", "tax_rate": FR_VAT_DEBOURS.id},
     ])
 
-    # then: 20 %: 30.09 → 6.018 → 6.02; 5.5 %: 45.97 → 2.528… → 2.53; exempt: 7.00 → 0.00
+    # then: 20 %: 30.09 → 6.018 → 6.02; 5.5 %: 45.97 → 2.528… → 2.53; débours: 7.00 → 0.00
     assert invoice.tax_analysis == {
         "lines": [
             vat20("30.09", "6.02"),
             {"code": "FR_VAT_5_5", "label": "TVA 5,5 %", "rate": "0.055", "base": "45.97", "amount": "2.53", "category": "S"},
-            {"code": "FR_VAT_EXEMPT", "label": "Exonéré de TVA", "rate": "0", "base": "7.00", "amount": "0.00",
-             "category": "E", "exemption_reason": "TVA non applicable, art. 293 B du CGI"},
+            {"code": "FR_VAT_DEBOURS", "label": "Débours", "rate": "0", "base": "7.00", "amount": "0.00",
+             "category": "E", "exemption_reason": FR_VAT_DEBOURS.exemption_reason},
         ],
         "total": "8.55",
     }

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 
-from core.calculation import FR_VAT_10, FR_VAT_20, FR_VAT_EXEMPT
+from core.calculation import FR_VAT_10, FR_VAT_20, FR_VAT_DEBOURS
 from core.errors import DomainError
 from invoice.constants import DocumentStatus, DocumentType, InvoiceStatus
 from invoice.models import (
@@ -85,7 +85,7 @@ def test_one_validated_invoice_with_one_line_per_order(user_a, org_a, operator_a
     assert (invoice.amount_net, invoice.amount_total, invoice.amount_discount) == (
         Decimal("504.00"), Decimal("568.80"), Decimal("0.00"))
     assert [(line["code"], line["base"], line["amount"]) for line in invoice.tax_analysis["lines"]] == [
-        ("FR_VAT_20", "179.00", "35.80"), ("FR_VAT_10", "290.00", "29.00"), ("FR_VAT_EXEMPT", "35.00", "0.00"),
+        ("FR_VAT_20", "179.00", "35.80"), ("FR_VAT_10", "290.00", "29.00"), ("FR_VAT_DEBOURS", "35.00", "0.00"),
     ]
     # one line per order, in order date order, `line` = the order
     lines = list(InvoiceLineItem.objects.filter(invoice=invoice).order_by("date_valid_from", "code"))
@@ -101,7 +101,7 @@ def test_one_validated_invoice_with_one_line_per_order(user_a, org_a, operator_a
          Decimal("79.00"), Decimal("94.80"), date(2026, 6, 20)),
         ("CMD-2-PRESSE", "Parution presse", Decimal("2.0000"), Decimal("145.0000"), FR_VAT_10.id, "706400",
          Decimal("290.00"), Decimal("319.00"), date(2026, 6, 21)),
-        ("CMD-3-ANNIV", "Avis anniversaire", Decimal("1.0000"), Decimal("35.0000"), FR_VAT_EXEMPT.id, "706500",
+        ("CMD-3-ANNIV", "Avis anniversaire", Decimal("1.0000"), Decimal("35.0000"), FR_VAT_DEBOURS.id, "706500",
          Decimal("35.00"), Decimal("35.00"), date(2026, 6, 25)),
     ]
     # every June order is linked to its line (with a history row and a new version); the others are not
@@ -320,7 +320,7 @@ def test_the_json_document_is_generated_at_once_in_eager_mode(user_a, org_a, ope
         document.invoice.code, {"start": "2026-06-01", "end": "2026-06-30"}, "Pompes Funèbres Léa Çelik", "812345676")
     assert [(line["code"], line["unit_price"], line["tax"]["code"]) for line in content["lines"]] == [
         ("CMD-1", "85.0000", "FR_VAT_20"), ("CMD-1-PHOTO", "15.0000", "FR_VAT_20"), ("CMD-2", "79.0000", "FR_VAT_20"),
-        ("CMD-2-PRESSE", "145.0000", "FR_VAT_10"), ("CMD-3-ANNIV", "35.0000", "FR_VAT_EXEMPT"),
+        ("CMD-2-PRESSE", "145.0000", "FR_VAT_10"), ("CMD-3-ANNIV", "35.0000", "FR_VAT_DEBOURS"),
     ]
     assert content["totals"]["total"] == "568.80"
 
