@@ -23,7 +23,7 @@ print("\n".join(r.strip() for r in reqs if r.strip()))
 endef
 export REQUIREMENTS_PY
 
-.PHONY: install install-test run test test-unit test-integration schema lint clean
+.PHONY: install install-test run test test-unit test-integration test-e2e schema lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ test-unit: install-test
 test-integration: install-test
 	DEBUG=1 DATABASE_URL=$(IT_DATABASE_URL) CELERY_BROKER_URL=$(IT_CELERY_BROKER_URL) \
 		$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+## Browser end-to-end test: the openIMIS front end (npm packages, bundled under var/e2e) in headless
+## Chromium against this backend on a fresh SQLite database. Needs node, npm and chromium.
+test-e2e: install
+	E2E_PYTHON=$(abspath $(PY)) bash tests/e2e/run.sh
 
 ## Re-export the committed GraphQL SDL after a schema change.
 schema: install

@@ -1,0 +1,38 @@
+// Base messages of the application shell, looked up without a module prefix by fe-core's
+// generic components (searcher, pickers, tables); the modules bring their own translations.
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+export default {
+  appName: "Molink (openIMIS front end)",
+  close: "Close",
+  ok: "OK",
+  cancel: "Cancel",
+  empty: " ",
+  currency: "€",
+  "FatalError.title": "Fatal error",
+  "FatalError.message": "The request could not be carried out.",
+  rowsPerPage: "Rows per page",
+  ofPages: "of",
+  selectAll: "Select all",
+  clearSelected: "Clear selection",
+  "autosuggest.more": "... more matches, refine the search",
+  "search.title": "Search criteria",
+  "search.apply": "Search",
+  "search.dialog.title": "Search criteria",
+  "picker.close": "Close",
+  "picker.select": "Select",
+  noRecord: "No record",
+  "row.actions": "Actions",
+  "row.delete": "Delete",
+  year: "Year",
+  "year.null": "Any year",
+  month: "Month",
+  "month.null": "Any month",
+  ...Object.fromEntries(MONTHS.map((name, i) => [`month.${i + 1}`, name])),
+  "validation.minValue": "At least {minValue}",
+  "validation.maxValue": "At most {maxValue}",
+  addTooltip: "Add",
+  saveTooltip: "Save",
+  resetFilterTooltip: "Reset filters",
+  refreshFilterTooltip: "Search",
+};
