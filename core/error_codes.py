@@ -27,6 +27,8 @@ class CoreErrorCode(Enum):
     DUPLICATE = "duplicate"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     QUERY_TOO_COMPLEX = "query_too_complex"
+    GRAPHQL_PARSE_FAILED = "graphql_parse_failed"
+    GRAPHQL_VALIDATION_FAILED = "graphql_validation_failed"
     REQUEST_TOO_LARGE = "request_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     INTERNAL_ERROR = "internal_error"

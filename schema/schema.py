@@ -4,6 +4,7 @@ import graphene
 import core.schema
 import invoice.schema
 import payment_module.schema
+from core.gql.root_fields import guard_root_fields
 
 
 class Query(invoice.schema.Query, payment_module.schema.Query, core.schema.Query, graphene.ObjectType):
@@ -15,3 +16,4 @@ class Mutation(invoice.schema.Mutation, payment_module.schema.Mutation, core.sch
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)
+guard_root_fields(schema.graphql_schema)

@@ -1,14 +1,30 @@
 import json
 import re
+from collections import OrderedDict
+from threading import Lock
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse
+from django.db import connection, transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView as BaseGraphQLView
-from graphql import ExecutionResult
+from graphene_django.views import HttpError
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.language import OperationDefinitionNode
 
 from core.error_codes import CoreErrorCode
-from core.gql.limits import VALIDATION_RULES, query_size_error
+from core.gql import errors
+from core.gql.limits import VALIDATION_RULES, cost_error, limits_key, query_size_error
 
 # openIMIS fe-invoice 24.10 sends `subjectTypeName "invoice"` (no colon) in
 # createPaymentWithDetailInvoice: a GraphQL syntax error. This one narrow repair lets that front
@@ -40,12 +56,46 @@ def _depth_exceeds(value, limit: int) -> bool:
     return False
 
 
+class DocumentCache:
+    """Parsed and validated query documents by text, least recently used first out. A front end
+    sends a handful of distinct documents over and over: parsing and validating them again costs
+    more than running the small ones (docs/performance.md). Mutations are not kept (openIMIS
+    front ends inline their values, every text is new). The key includes the limits the
+    validation rules read, so a change of settings is never answered from the cache."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, entry) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+documents = DocumentCache(size=256)
+
+
 class GraphQLView(BaseGraphQLView):
     """The /graphql endpoint (GraphiQL in DEBUG). Authentication happens before, in
-    core.middleware; errors get their codes in core.gql.middleware. Requests are bounded here:
-    body size (DATA_UPLOAD_MAX_MEMORY_SIZE → 413 REQUEST_TOO_LARGE), POST content type (415
-    UNSUPPORTED_MEDIA_TYPE), document size, depth and field count (core.gql.limits → 400
-    QUERY_TOO_COMPLEX)."""
+    core.middleware; errors get their codes when the response is formatted (core.gql.errors).
+    Requests are bounded here: body size (DATA_UPLOAD_MAX_MEMORY_SIZE → 413 REQUEST_TOO_LARGE),
+    POST content type (415 UNSUPPORTED_MEDIA_TYPE), document size, depth, field count and cost
+    (core.gql.limits → 400 QUERY_TOO_COMPLEX)."""
 
     validation_rules = VALIDATION_RULES
 
@@ -111,8 +161,65 @@ class GraphQLView(BaseGraphQLView):
             query = _FE_2410_PAYMENT.sub(r'\1subjectType: "', query)
         return query, variables, operation_name, id
 
+    format_error = staticmethod(errors.format_error)
+
+    def parse_and_validate(self, query: str):
+        """(document, validation errors) of a query text, from the cache when it was seen before."""
+        key = (query, limits_key())
+        entry = documents.get(key)
+        if entry is None:
+            document = parse(query)
+            failures = validate(self.schema.graphql_schema, document, self.validation_rules,
+                                graphene_settings.MAX_VALIDATION_ERRORS)
+            for failure in failures:
+                if not (failure.extensions or {}).get("code"):
+                    errors.with_code(failure, CoreErrorCode.GRAPHQL_VALIDATION_FAILED)
+            entry = (document, failures)
+            operations = [d.operation for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if operations and all(operation == OperationType.QUERY for operation in operations):
+                documents.put(key, entry)
+        return entry
+
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        """graphene-django's execution, with the size limit checked before parsing (the cost of a
+        document grows with its length) and parsing + validation cached (DocumentCache)."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
         error = query_size_error(query)
-        if error is not None:  # before parsing: the cost of a document grows with its length
+        if error is not None:
             return ExecutionResult(data=None, errors=[error])
-        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        try:
+            document, failures = self.parse_and_validate(query)
+        except GraphQLError as exc:  # GraphQLSyntaxError: coded in format_error
+            return ExecutionResult(errors=[exc])
+        operation = get_operation_ast(document, operation_name)
+        if request.method.lower() == "get" and operation is not None and operation.operation != OperationType.QUERY:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseNotAllowed(["POST"], f"Can only perform a {operation.operation.value} "
+                                                             "operation from a POST request."))
+        if failures:
+            return ExecutionResult(data=None, errors=failures)
+        error = cost_error(self.schema.graphql_schema, document, operation, variables)
+        if error is not None:
+            return ExecutionResult(data=None, errors=[error])
+        options = {"root_value": self.get_root_value(request), "context_value": self.get_context(request),
+                   "variable_values": variables, "operation_name": operation_name,
+                   "middleware": self.get_middleware(request)}
+        try:
+            if operation is not None and operation.operation == OperationType.MUTATION \
+                    and self.atomic_mutations():
+                with transaction.atomic():
+                    result = execute(self.schema.graphql_schema, document, **options)
+                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                        transaction.set_rollback(True)
+                return result
+            return execute(self.schema.graphql_schema, document, **options)
+        except Exception as exc:  # noqa: BLE001 - as graphene-django: reported (and logged) by format_error
+            return ExecutionResult(errors=[exc])
+
+    @staticmethod
+    def atomic_mutations() -> bool:
+        return graphene_settings.ATOMIC_MUTATIONS is True or connection.settings_dict.get("ATOMIC_MUTATIONS") is True
