@@ -64,6 +64,8 @@ class Invoice(HistoryBusinessModel):
             models.Index(fields=["organization", "status", "-date_created"], name="inv_org_status_idx"),
             # Live invoices of an organisation: the list page's count(*) and default ordering.
             models.Index(fields=["organization", "-date_created"], condition=Q(is_deleted=False), name="inv_org_live_idx"),
+            # The openIMIS front end's list page: live invoices by number (`orderBy: ["code"]`, then pk).
+            models.Index(fields=["organization", "code", "id"], condition=Q(is_deleted=False), name="inv_org_live_code_idx"),
             models.Index(fields=["organization", "-date_invoice"], name="inv_org_date_idx"),
             models.Index(fields=["organization", "subject_type", "subject_id"], name="inv_org_subject_idx"),
             models.Index(fields=["organization", "thirdparty_type", "thirdparty_id"], name="inv_org_tp_idx"),
