@@ -219,6 +219,7 @@ GRAPHENE = {
 GRAPHQL_JWT = {
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_DECODE_HANDLER": "core.auth.jwt_decode",  # also requires the `exp` claim
+    "JWT_GET_USER_BY_NATURAL_KEY_HANDLER": "core.auth.user_by_natural_key",  # memberships in the same query
     "JWT_EXPIRATION_DELTA": timedelta(seconds=env_int("JWT_EXPIRATION_SECONDS", 300)),
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=env_int("JWT_REFRESH_EXPIRATION_DAYS", 7)),
     # Set here, never per test: it changes refreshToken's arguments when the schema is built.

@@ -47,7 +47,11 @@ def resolve_organization(user: User, requested: str | None) -> TenantContext:
                 "X-Organization",
             )
         return TenantContext(user, membership.organization, membership.role)
-    found = list(memberships.filter(organization__is_deleted=False)[:2])
+    loaded = getattr(user, "loaded_memberships", None)  # read with the user (core.auth.user_by_natural_key)
+    if loaded is not None:
+        found = [membership for membership in loaded if not membership.organization.is_deleted][:2]
+    else:
+        found = list(memberships.filter(organization__is_deleted=False)[:2])
     if not found:
         raise DomainError(CoreErrorCode.NO_ORGANIZATION, "this user is not a member of any organisation")
     if len(found) > 1:

@@ -133,7 +133,7 @@ def test_create_invoice_query_count(user_a, org_a):
     given = {"subjectType": "organization", "subjectId": str(org_a.id), "dateInvoice": str(date(2026, 3, 1))}
 
     # when / then
-    with assert_num_queries(19):
+    with assert_num_queries(18):
         result = post(CREATE, {"input": given}, user=user_a)
     assert_mutation_ok(result, "createInvoice")
     uuid.UUID(result["data"]["createInvoice"]["internalId"])

@@ -95,6 +95,6 @@ def test_create_message_on_another_organisations_invoice_is_not_found(user_b, dr
 
 def test_create_invoice_event_message_query_count(user_a, draft_invoice):
     # when / then
-    with assert_num_queries(11):
+    with assert_num_queries(10):
         result = post(CREATE_MESSAGE, {"input": {"invoiceId": str(draft_invoice.id), "message": "compté"}}, user=user_a)
     assert_mutation_ok(result, "createInvoiceEventMessage")

@@ -121,7 +121,7 @@ def test_delete_invoice_of_another_organisation_is_not_found(user_b, draft_invoi
 
 def test_delete_invoice_query_count(user_a, draft_invoice):
     # when / then
-    with assert_num_queries(16):
+    with assert_num_queries(15):
         result = post(DELETE, {"input": {"uuids": [str(draft_invoice.id)]}}, user=user_a)
     assert_mutation_ok(result, "deleteInvoice")
 

@@ -63,6 +63,6 @@ def test_delete_line_without_uuids(user_a, lines):
 
 def test_delete_invoice_line_item_query_count(user_a, lines):
     # when / then
-    with assert_num_queries(17):
+    with assert_num_queries(16):
         result = post(DELETE_LINE, {"input": {"uuids": [str(lines[0].id)]}}, user=user_a)
     assert_mutation_ok(result, "deleteInvoiceLineItem")

@@ -61,7 +61,7 @@ def test_delete_payments_is_all_or_nothing(user_a, partial_payment):
 
 def test_delete_invoice_payment_query_count(user_a, partial_payment):
     # when / then
-    with assert_num_queries(18):
+    with assert_num_queries(17):
         result = post(DELETE_PAYMENT, {"input": {"uuids": [str(partial_payment.id)]}}, user=user_a)
     assert_mutation_ok(result, "deleteInvoicePayment")
 

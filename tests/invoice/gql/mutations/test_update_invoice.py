@@ -140,6 +140,6 @@ def test_update_invoice_of_another_organisation_is_not_found(user_b, draft_invoi
 
 def test_update_invoice_query_count(user_a, draft_invoice):
     # when / then
-    with assert_num_queries(14):
+    with assert_num_queries(13):
         result = post(UPDATE, {"input": {"id": str(draft_invoice.id), "version": 3, "note": "compté"}}, user=user_a)
     assert_mutation_ok(result, "updateInvoice")

@@ -85,6 +85,6 @@ def test_update_message_of_another_organisation_is_not_found(user_b, message):
 
 def test_update_invoice_event_message_query_count(user_a, message):
     # when / then
-    with assert_num_queries(13):
+    with assert_num_queries(12):
         result = post(UPDATE_MESSAGE, {"input": {"id": str(message.id), "message": "compté"}}, user=user_a)
     assert_mutation_ok(result, "updateInvoiceEventMessage")

@@ -89,6 +89,6 @@ def test_update_line_of_another_organisation_is_not_found(user_b, lines):
 
 def test_update_invoice_line_item_query_count(user_a, lines):
     # when / then
-    with assert_num_queries(18):
+    with assert_num_queries(17):
         result = post(UPDATE_LINE, {"input": {"id": str(lines[0].id), "quantity": "4"}}, user=user_a)
     assert_mutation_ok(result, "updateInvoiceLineItem")

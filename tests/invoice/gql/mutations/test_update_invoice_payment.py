@@ -81,6 +81,6 @@ def test_update_payment_of_another_organisation_is_not_found(user_b, partial_pay
 
 def test_update_invoice_payment_query_count(user_a, partial_payment):
     # when / then: 16, and the sum of the other accepted payments (OVERPAYMENT check)
-    with assert_num_queries(17):
+    with assert_num_queries(16):
         result = post(UPDATE_PAYMENT, {"input": {"id": str(partial_payment.id), "label": "compté"}}, user=user_a)
     assert_mutation_ok(result, "updateInvoicePayment")
