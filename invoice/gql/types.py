@@ -101,7 +101,12 @@ class InvoiceLineItemGQLType(TenantObjectType):
 
     @classmethod
     def optimize_queryset(cls, qs, info):
-        return qs.select_related("invoice", "line_type").prefetch_related(_generic_prefetch("line"))
+        selected = selected_node_fields(info)  # what the tab selects decides what is joined
+        related = ["invoice"] if "invoice" in selected else []
+        if selected & {"lineTypeName", "line", "lineOption"}:
+            related.append("line_type")
+        qs = qs.select_related(*related)
+        return qs.prefetch_related(_generic_prefetch("line")) if selected & {"line", "lineOption"} else qs
 
 
 PAYMENT_FIELDS = AUDIT_FIELDS + (
@@ -128,7 +133,7 @@ class InvoicePaymentGQLType(TenantObjectType):
 
     @classmethod
     def optimize_queryset(cls, qs, info):
-        return qs.select_related("invoice")
+        return qs.select_related("invoice") if "invoice" in selected_node_fields(info) else qs
 
 
 class PaymentInvoiceGQLType(InvoicePaymentGQLType):
@@ -174,7 +179,9 @@ class InvoiceEventGQLType(TenantObjectType):
 
     @classmethod
     def optimize_queryset(cls, qs, info):
-        return qs.select_related("invoice", "user")
+        selected = selected_node_fields(info)
+        return qs.select_related(*(["invoice"] if "invoice" in selected else []),
+                                 *(["user"] if selected & {"user", "userName"} else []))
 
 
 class InvoiceGQLType(TenantObjectType):

@@ -1,8 +1,8 @@
 import graphene
 
+from core.calculation import get_rule
 from core.gql.mutations import BaseMutation
 from core.gql.queries import CalculationRuleGQLType
-from core.calculation import get_rule
 from core.services.organizations import RuleInput, calculation_rule_create
 
 
