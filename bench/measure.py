@@ -12,19 +12,27 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def truncate_invoice_tables(*, allow_any_database: bool, extra_models=()) -> None:
-    """TRUNCATE the invoices, lines, payments, events (with their history tables), number sequences
-    and `extra_models`, CASCADE (what points at invoices from other apps is bench data too). Refuses
+    """TRUNCATE the invoices, lines, payments, events (with their history tables), number sequences,
+    the live-invoice counts (TRUNCATE fires no trigger: the seed's COPY then counts afresh) and
+    `extra_models`, CASCADE (what points at invoices from other apps is bench data too). Refuses
     a database whose name lacks 'bench' unless `allow_any_database`. Needs django.setup()."""
     from django.db import connection
 
-    from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoiceNumberSequence, InvoicePayment
+    from invoice.models import (
+        Invoice,
+        InvoiceEvent,
+        InvoiceLineItem,
+        InvoiceLiveCount,
+        InvoiceNumberSequence,
+        InvoicePayment,
+    )
 
     database = connection.settings_dict["NAME"]
     if "bench" not in database and not allow_any_database:
         raise SystemExit(f"refusing to seed database {database!r} (it TRUNCATEs invoice tables): use a database "
                          "whose name contains 'bench', or --allow-any-database")
     with_history = (InvoiceEvent, InvoicePayment, InvoiceLineItem, Invoice)
-    tables = [model._meta.db_table for model in (*extra_models, *with_history, InvoiceNumberSequence)]
+    tables = [model._meta.db_table for model in (*extra_models, *with_history, InvoiceNumberSequence, InvoiceLiveCount)]
     tables += [model.history.model._meta.db_table for model in with_history]
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " CASCADE")

@@ -169,6 +169,23 @@ class InvoiceEvent(HistoryModel):
         ordering = ("-date_created",)
 
 
+class InvoiceLiveCount(models.Model):
+    """How many live (not deleted) invoices an organisation has, so that the list page's
+    `totalCount` does not scan them all (`COUNT(*)` grows with the organisation: 55 ms at 1M).
+
+    Maintained on PostgreSQL by a deferred constraint trigger on invoice_invoice (migration
+    0008): every insert, soft delete and delete adds its ±1 at commit, after every other lock
+    of the transaction, so that it cannot take part in a lock-order deadlock, and a rolled-back
+    transaction changes nothing. Read only outside a transaction (invoice.selectors
+    .live_invoice_count), where it is exactly what a COUNT(*) would see. A model (not a bare
+    table) so that a test database flush empties it with the invoices."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    live = models.BigIntegerField(default=0)
+
+    tenant_path = "organization"
+
+
 class InvoiceNumberSequence(models.Model):
     """The last number issued per organisation and year; locked row = gap-free numbering."""
 

@@ -6,13 +6,25 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from core.tenancy import get_scoped, scope
-from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
+from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoiceLiveCount, InvoicePayment
 from invoice.renderers.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot, TaxSnapshot
 
 
 def invoice_list(organization, *, include_deleted: bool = False) -> QuerySet:
     qs = scope(Invoice.objects.all(), organization)
     return qs if include_deleted else qs.filter(is_deleted=False)
+
+
+def live_invoice_count(organization) -> int | None:
+    """The organisation's live invoices, from InvoiceLiveCount, or None where it is not kept
+    (another database than PostgreSQL) or cannot be trusted: inside a transaction, which may
+    have created or deleted invoices not counted before its commit (the trigger is deferred)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    row = InvoiceLiveCount.objects.filter(organization=organization).values_list("live", flat=True).first()
+    return row or 0
 
 
 def invoice_get(organization, pk, *, field: str = "id") -> Invoice:

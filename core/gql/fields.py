@@ -55,10 +55,12 @@ class TenantConnectionField(DjangoFilterConnectionField):
         if iterable is None:
             iterable = default_manager
         iterable = queryset_resolver(connection, iterable, info, args)
-        return cls._page(connection, args, maybe_queryset(iterable), max_limit, selects_total_count(info))
+        known_total = getattr(connection._meta.node, "known_total_count", None)  # e.g. a maintained counter
+        count = partial(_count, iterable, (lambda: known_total(args, info)) if known_total else None)
+        return cls._page(connection, args, maybe_queryset(iterable), max_limit, selects_total_count(info), count)
 
     @classmethod
-    def _page(cls, connection, args: dict, iterable, max_limit: int | None, counted: bool):
+    def _page(cls, connection, args: dict, iterable, max_limit: int | None, counted: bool, count):
         """The page of a connection. graphene-django counts every queryset first (`COUNT(*)`,
         which grows with the table) to slice it; here the page is read first (one row more than
         asked, to know whether there is a next page) and counted only when `totalCount` is
@@ -79,7 +81,7 @@ class TenantConnectionField(DjangoFilterConnectionField):
         rows = list(iterable[start:start + first + 1])
         length = start + len(rows)  # exact when the page is short; else at least one more than the page
         if counted and (len(rows) > first or (start and not rows)):
-            length = iterable.count()
+            length = count()
         page = connection_from_array_slice(
             rows, args, slice_start=start, array_length=length, array_slice_length=len(rows),
             connection_type=partial(connection_adapter, connection), edge_type=connection.Edge,
@@ -110,6 +112,20 @@ class TenantConnectionField(DjangoFilterConnectionField):
         qs = qs.order_by(*_ordering(node, args.get("order_by")))
         optimize = getattr(node, "optimize_queryset", None)
         return optimize(qs, info) if optimize else qs
+
+
+PAGING_ARGUMENTS = frozenset({"first", "last", "after", "before", "offset", "order_by"})
+
+
+def _count(queryset, known_total) -> int:
+    """The length of a connection: what the node type knows without counting, else COUNT(*)."""
+    total = known_total() if known_total else None
+    return queryset.count() if total is None else total
+
+
+def passed_arguments(args: dict) -> set[str]:
+    """The arguments of a connection that were given, paging and ordering aside."""
+    return {name for name, value in args.items() if value is not None} - PAGING_ARGUMENTS
 
 
 @functools.lru_cache(maxsize=512)

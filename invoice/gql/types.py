@@ -10,7 +10,8 @@ from django.db.models import Prefetch
 from graphene_django import bypass_get_queryset
 
 from core import pickers
-from core.gql.fields import selected_node_fields
+from core.gql.fields import passed_arguments, selected_node_fields
+from core.tenancy import tenant_for_request
 from core.gql.queries import PickerOptionGQLType
 from core.gql.types import TenantObjectType
 from invoice.gql.filters import (
@@ -263,6 +264,17 @@ class InvoiceGQLType(TenantObjectType):
         from invoice.constants import EDITABLE_STATUSES
 
         return self.status in EDITABLE_STATUSES
+
+    @classmethod
+    def known_total_count(cls, args: dict, info) -> int | None:
+        """`totalCount` of the organisation's live invoices without counting them (the front end's
+        list page: `invoice(isDeleted: false, …)`), from the maintained counter; None for any
+        other filter."""
+        from invoice.selectors import live_invoice_count
+
+        if passed_arguments(args) - {"is_deleted"} or args.get("is_deleted"):
+            return None
+        return live_invoice_count(tenant_for_request(info.context).organization)
 
     @classmethod
     def optimize_queryset(cls, qs, info):
