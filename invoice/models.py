@@ -12,7 +12,13 @@ from django.db.models import F, Q
 from core.ids import uuid7
 from core.models import HistoryBusinessModel, HistoryModel, Organization
 from invoice.constants import (
-    DocumentFormat, DocumentStatus, DocumentType, EventType, InvoiceStatus, PaymentStatus, ReconciliationStatus,
+    DocumentFormat,
+    DocumentStatus,
+    DocumentType,
+    EventType,
+    InvoiceStatus,
+    PaymentStatus,
+    ReconciliationStatus,
 )
 
 ZERO = Decimal("0")

@@ -6,8 +6,19 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from core.tenancy import get_scoped, scope
-from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoiceLiveCount, InvoicePayment
-from invoice.renderers.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot, TaxSnapshot
+from invoice.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceLineItem,
+    InvoiceLiveCount,
+    InvoicePayment,
+)
+from invoice.renderers.snapshot import (
+    InvoiceSnapshot,
+    LineSnapshot,
+    PartySnapshot,
+    TaxSnapshot,
+)
 
 
 def invoice_list(organization, *, include_deleted: bool = False) -> QuerySet:

@@ -11,11 +11,15 @@ from graphene_django import bypass_get_queryset
 
 from core import pickers
 from core.gql.fields import passed_arguments, selected_node_fields
-from core.tenancy import tenant_for_request
 from core.gql.queries import PickerOptionGQLType
 from core.gql.types import TenantObjectType
+from core.tenancy import tenant_for_request
 from invoice.gql.filters import (
-    InvoiceEventFilter, InvoiceFilter, InvoiceLineItemFilter, InvoicePaymentFilter, PaymentInvoiceFilter,
+    InvoiceEventFilter,
+    InvoiceFilter,
+    InvoiceLineItemFilter,
+    InvoicePaymentFilter,
+    PaymentInvoiceFilter,
 )
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
 

@@ -9,7 +9,12 @@ from django.db import connection, transaction
 
 from invoice.models import Invoice, InvoiceLiveCount
 from invoice.selectors import live_invoice_count
-from invoice.services.invoices import invoice_cancel, invoice_create, invoice_delete, invoice_validate
+from invoice.services.invoices import (
+    invoice_cancel,
+    invoice_create,
+    invoice_delete,
+    invoice_validate,
+)
 from tests.helpers.concurrency import run_together
 from tests.helpers.fe_documents import invoice_list
 from tests.helpers.graphql import data, post
