@@ -5,6 +5,7 @@ import hmac
 import logging
 import time
 
+from celery import current_app  # the project's app: config/__init__.py creates it
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -26,9 +27,8 @@ def _check_database() -> dict:
 def _check_broker() -> dict:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"ok": True, "mode": "eager (in-process)"}
-    from config.celery import app
 
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT)
         transport = conn.transport_cls
     return {"ok": True, "mode": "broker", "transport": str(transport)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 
+from celery import current_app  # the project's app: config/__init__.py creates it
 from django.conf import settings
 from kombu import Exchange, Queue
 
@@ -43,13 +44,12 @@ def declare_topology(connection=None, *, force: bool = False) -> None:
     queue = settings.INVOICE_DOCUMENTS_QUEUE
     if settings.CELERY_TASK_ALWAYS_EAGER or (queue in _declared and not force):
         return
-    from config.celery import app
 
     with _lock:
         if connection is not None:
             _declare(connection.default_channel)
         else:
-            with app.connection_for_write() as conn:
+            with current_app.connection_for_write() as conn:
                 _declare(conn.default_channel)
         _declared.add(queue)
 
@@ -62,9 +62,8 @@ def _declare(channel) -> None:
 def queue_depth(name: str) -> int:
     """Messages ready in queue `name` (raises if it does not exist): the DLQ alert's and the
     drills' reading."""
-    from config.celery import app
 
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         _name, count, _consumers = conn.default_channel.queue_declare(queue=name, passive=True)
         return count
 
@@ -72,9 +71,8 @@ def queue_depth(name: str) -> int:
 def delete_topology(queue: str) -> None:
     """Delete the work queue `queue`, its DLQ and both exchanges (throwaway queues of tests and
     drills); what is already gone is skipped."""
-    from config.celery import app
 
-    with app.connection_for_write() as conn:
+    with current_app.connection_for_write() as conn:
         channel = conn.default_channel
         deletions = [("queue_delete", queue), ("queue_delete", f"{queue}.dlq"),
                      ("exchange_delete", queue), ("exchange_delete", f"{queue}.dlx")]

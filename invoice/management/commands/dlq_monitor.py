@@ -1,6 +1,7 @@
 """Consume the invoice documents dead-letter queue until stopped (or once, with --drain)."""
 import socket
 
+from celery import current_app  # the project's app: config/__init__.py creates it
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,13 +16,12 @@ class Command(BaseCommand):
     def handle(self, *args, drain=False, timeout=2.0, **options):
         if settings.CELERY_TASK_ALWAYS_EAGER:
             raise CommandError("CELERY_BROKER_URL is not set: there is no dead-letter queue in eager mode")
-        from config.celery import app
         from invoice.dlq import dead_letter_consumer
         from invoice.queues import declare_topology
 
-        with app.connection_for_write() as connection:
+        with current_app.connection_for_write() as connection:
             declare_topology(connection, force=True)
-        with app.connection_for_read() as connection:
+        with current_app.connection_for_read() as connection:
             with dead_letter_consumer(connection.default_channel):
                 self.stdout.write(f"dlq_monitor: consuming {settings.INVOICE_DOCUMENTS_QUEUE}.dlq")
                 while True:
