@@ -22,10 +22,10 @@ class PaymentModuleConfig(AppConfig):
             search_fields=("reference", "description"), summary_of=lambda o: {"kind": o.kind},
             order_by=("-ordered_at",),
         ))
-        from invoice.signals import invoice_cancelled
-        from payment_module.services.billing import _on_invoice_cancelled
+        from invoice import hooks
+        from payment_module.services.billing import release_orders_of_cancelled
 
-        invoice_cancelled.connect(_on_invoice_cancelled, dispatch_uid="payment_module.release_orders")
+        hooks.on_invoice_status_changed(release_orders_of_cancelled)
         everyone = (Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER)
         grant(everyone, {"payment_module.view_operator", "payment_module.view_order", "payment_module.view_tariff"})
         grant((Role.ADMIN, Role.ACCOUNTANT), {"payment_module.generate_invoice", "payment_module.add_order"})

@@ -38,3 +38,17 @@ def test_no_app_imports_the_project_package(app):
 
 def test_core_knows_no_invoice():
     assert offenders("core", ("invoice", "payment_module")) == []
+
+
+def test_no_app_defines_its_own_signal():
+    """Apps tell each other through explicit hook registries filled in ready() (invoice.hooks),
+    never through a Django Signal of their own."""
+    defined = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                func = node.func if isinstance(node, ast.Call) else None
+                if (isinstance(func, ast.Name) and func.id == "Signal") or (
+                        isinstance(func, ast.Attribute) and func.attr == "Signal"):
+                    defined.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert defined == []

@@ -16,6 +16,7 @@ from core.errors import DomainError, ErrorCollector
 from core.history import ensure_version, save_with_history
 from core.money import ZERO, quantize
 from core.validation import ensure_currency, ensure_max_length
+from invoice import hooks
 from invoice.calculation import compute_line, compute_totals
 from invoice.constants import DocumentType, EventType, InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
@@ -34,7 +35,6 @@ from invoice.selectors import (
     party_snapshot,
 )
 from invoice.services.events import event_record
-from invoice.signals import invoice_cancelled
 from invoice.validation import (
     ensure_editable,
     ensure_issuable,
@@ -121,9 +121,12 @@ def _save_header(invoice: Invoice, *, actor, reason: str) -> None:
         raise
 
 
-def _status_event(invoice: Invoice, old: int, actor, note: str = "") -> None:
+def _status_event(invoice: Invoice, old: int, actor, note: str = "", **context) -> None:
+    """Every status change of a saved invoice ends here: its STATUS event, then the hooks other
+    modules registered (invoice.hooks), in the same transaction."""
     message = f"status {status_name(old)} → {status_name(invoice.status)}" + (f": {note}" if note else "")
     event_record(invoice=invoice, event_type=EventType.STATUS, message=message, actor=actor, reason="status_change")
+    hooks.invoice_status_changed(invoice, old=old, new=invoice.status, actor=actor, **context)
 
 
 @transaction.atomic
@@ -275,8 +278,8 @@ def invoice_cancel(*, actor, invoice: Invoice, version: int | None = None, reaso
                  message=f"credit note {credit.code} issued for invoice {invoice.code}")
     old, invoice.status = invoice.status, target
     _save_header(invoice, actor=actor, reason="invoice_cancel")
-    _status_event(invoice, old, actor, f"credit note {credit.code}" + (f" ({reason})" if reason else ""))
-    invoice_cancelled.send(sender=Invoice, invoice=invoice, credit_note=credit, actor=actor)
+    _status_event(invoice, old, actor, f"credit note {credit.code}" + (f" ({reason})" if reason else ""),
+                  credit_note=credit)
     return invoice, credit
 
 

@@ -209,8 +209,10 @@ def release_orders(*, invoice: Invoice, actor) -> int:
     return len(orders)
 
 
-def _on_invoice_cancelled(sender, *, invoice, actor, **kwargs) -> None:
-    release_orders(invoice=invoice, actor=actor)
+def release_orders_of_cancelled(invoice, *, new: int, actor, **context) -> None:
+    """invoice.hooks: a cancelled invoice's orders can be billed again (inside the cancellation)."""
+    if new == InvoiceStatus.CANCELLED:
+        release_orders(invoice=invoice, actor=actor)
 
 
 @transaction.atomic
