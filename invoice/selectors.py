@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from core.tenancy import get_scoped, scope
+from invoice.constants import InvoiceStatus
 from invoice.models import (
     Invoice,
     InvoiceEvent,
@@ -91,6 +92,36 @@ def document_get(organization, pk, *, field: str = "id"):
 
     return get_scoped(InvoiceDocument.objects.select_related("invoice", "operator"), organization, pk,
                       what="invoice document", field=field)
+
+
+def period_documents(organization, *, operator, start_date, end_date, among: QuerySet) -> QuerySet:
+    """Documents of an operator's period whose invoice is one of `among` (billing passes the
+    invoices that bill the operator's orders), the cancelled invoices' aside."""
+    from invoice.models import InvoiceDocument
+
+    return (scope(InvoiceDocument.objects.all(), organization)
+            .filter(operator=operator, start_date=start_date, end_date=end_date, invoice__in=among)
+            .exclude(invoice__status=InvoiceStatus.CANCELLED))
+
+
+def live_period_document(organization, *, operator, start_date, end_date, fmt: str, among: QuerySet):
+    """The period's pending or created document in `fmt`, if any: what a repeated request answers."""
+    from invoice.services.documents import LIVE
+
+    return period_documents(organization, operator=operator, start_date=start_date, end_date=end_date,
+                            among=among).filter(format=fmt, status__in=LIVE).first()
+
+
+def period_invoice(organization, *, operator, start_date, end_date, among: QuerySet) -> Invoice | None:
+    """The issued invoice already generated for exactly this operator and period (whatever the
+    format or the fate of its documents), if any."""
+    from invoice.services.documents import NOT_RENDERABLE
+
+    document = (period_documents(organization, operator=operator, start_date=start_date, end_date=end_date,
+                                 among=among)
+                .exclude(invoice__status__in=NOT_RENDERABLE).select_related("invoice").order_by("-date_created")
+                .first())
+    return document.invoice if document is not None else None
 
 
 def party_snapshot(obj) -> PartySnapshot:

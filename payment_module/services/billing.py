@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import DomainError, NotFound
+from invoice import selectors
 from invoice.constants import InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceDocument
@@ -64,11 +65,9 @@ def tariff_for(tariffs: list[Tariff], kind: str, on: date) -> Tariff | None:
     return max(valid, key=lambda t: t.date_valid_from or date.min, default=None)
 
 
-def _live_document(organization, operator, start_date, end_date, fmt) -> InvoiceDocument | None:
-    return InvoiceDocument.objects.filter(
-        organization=organization, operator=operator, start_date=start_date, end_date=end_date, format=fmt,
-        status__in=documents.LIVE, invoice__in=_order_invoices(organization, operator),
-    ).exclude(invoice__status=InvoiceStatus.CANCELLED).first()
+def _live_document(organization, operator, start_date, end_date, fmt):
+    return selectors.live_period_document(organization, operator=operator, start_date=start_date,
+                                          end_date=end_date, fmt=fmt, among=_order_invoices(organization, operator))
 
 
 def _order_invoices(organization, operator):
@@ -78,14 +77,8 @@ def _order_invoices(organization, operator):
 
 
 def _period_invoice(organization, operator, start_date, end_date) -> Invoice | None:
-    """The issued invoice already generated for exactly this operator and period (whatever the
-    format or the fate of its documents), if any."""
-    document = (InvoiceDocument.objects
-                .filter(organization=organization, operator=operator, start_date=start_date, end_date=end_date,
-                        invoice__in=_order_invoices(organization, operator))
-                .exclude(invoice__status__in=documents.NOT_RENDERABLE + (InvoiceStatus.CANCELLED,))
-                .select_related("invoice").order_by("-date_created").first())
-    return document.invoice if document is not None else None
+    return selectors.period_invoice(organization, operator=operator, start_date=start_date, end_date=end_date,
+                                    among=_order_invoices(organization, operator))
 
 
 def _replay(organization, idempotency_key, operator_id, start_date, end_date, fmt) -> InvoiceDocument | None:
