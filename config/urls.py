@@ -20,5 +20,5 @@ urlpatterns = [
     path("api/graphql", graphql_view),
     path("api/core/users/current_user/", current_user, name="current-user"),
     # The RFC's public REST API (JWT or X-Api-Key), its OpenAPI document and docs.
-    path("v2/", include("invoice.rest.urls")),
+    path("v2/", include("payment_module.rest.urls")),
 ]

@@ -40,6 +40,11 @@ def test_core_knows_no_invoice():
     assert offenders("core", ("invoice", "payment_module")) == []
 
 
+def test_invoice_knows_no_billing_source():
+    """payment_module builds on invoice (operators, orders, the RFC's routes), never the reverse."""
+    assert offenders("invoice", ("payment_module",)) == []
+
+
 def test_no_app_defines_its_own_signal():
     """Apps tell each other through explicit hook registries filled in ready() (invoice.hooks),
     never through a Django Signal of their own."""

@@ -69,12 +69,17 @@ def billed_operator(invoice: Invoice):
 
 
 @transaction.atomic
-def document_request(*, actor, organization, invoice: Invoice, fmt: str, operator=None,
+def document_request(**request) -> InvoiceDocument:
+    """request_document's document, for callers that need not know whether it is new."""
+    return request_document(**request)[0]
+
+
+def request_document(*, actor, organization, invoice: Invoice, fmt: str, operator=None,
                      start_date: date | None = None, end_date: date | None = None,
-                     idempotency_key: str | None = None) -> InvoiceDocument:
-    """Create a `pending` document and enqueue its generation when the transaction commits.
-    The same request again (same Idempotency-Key, or same invoice + format while pending or
-    created) returns the existing row."""
+                     idempotency_key: str | None = None) -> tuple[InvoiceDocument, bool]:
+    """(document, created): create a `pending` document and enqueue its generation when the
+    transaction commits (created); the same request again (same Idempotency-Key, or same invoice
+    + format while pending or created) returns the existing row (not created)."""
     fmt = ensure_format(fmt)
     if operator is None:  # e.g. generateInvoiceDocument: the row names the operator and period billed
         operator = billed_operator(invoice)
@@ -88,13 +93,13 @@ def document_request(*, actor, organization, invoice: Invoice, fmt: str, operato
         if not _same_request(existing, invoice, fmt, operator, start_date, end_date):
             raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT,
                               "this Idempotency-Key was used for another request", "Idempotency-Key")
-        return existing
+        return existing, False
     if invoice.status in NOT_RENDERABLE:
         raise DomainError(InvoiceErrorCode.NOT_ISSUED,
                           f"invoice is {invoice.get_status_display()}: only issued invoices have documents", "invoiceId")
     live = InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE).first()
     if live is not None:
-        return live
+        return live, False
     document = InvoiceDocument(
         organization=organization, invoice=invoice, operator=operator, start_date=start_date, end_date=end_date,
         format=fmt, requested_by=actor, idempotency_key=idempotency_key,
@@ -108,10 +113,10 @@ def document_request(*, actor, organization, invoice: Invoice, fmt: str, operato
                   or InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE).first())
         if winner is None:
             raise
-        return winner
+        return winner, False
     transaction.on_commit(lambda: enqueue_or_flag(document.pk))
     metrics.increment("molink_invoice_documents_requested_total", {"format": fmt})
-    return document
+    return document, True
 
 
 def enqueue(document_id) -> None:

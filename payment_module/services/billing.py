@@ -91,15 +91,22 @@ def _replay(organization, idempotency_key, operator_id, start_date, end_date, fm
     return replay
 
 
+def generate_operator_invoice(**request) -> InvoiceDocument:
+    """request_operator_invoice's document, for callers that need not know whether it is new."""
+    return request_operator_invoice(**request)[0]
+
+
 @transaction.atomic
-def generate_operator_invoice(*, actor, organization, operator: Operator, start_date: date, end_date: date,
-                              fmt: str, idempotency_key: str | None = None,
-                              allow_open_period: bool = False) -> InvoiceDocument:
+def request_operator_invoice(*, actor, organization, operator: Operator, start_date: date, end_date: date,
+                             fmt: str, idempotency_key: str | None = None,
+                             allow_open_period: bool = False) -> tuple[InvoiceDocument, bool]:
+    """(document, created) of an operator's period: the document of its invoice, billed now from
+    its unbilled orders, or the existing one (a replay, another format, after a failed document)."""
     fmt = documents.ensure_format(fmt)
     ensure_period(start_date, end_date, allow_open_period=allow_open_period)
     replay = _replay(organization, idempotency_key, operator.pk, start_date, end_date, fmt)
     if replay is not None:
-        return replay
+        return replay, False
     # Serialises billing per operator; another organisation's operator is NOT_FOUND.
     requested = operator.pk
     operator = Operator.objects.select_for_update().filter(pk=requested, organization=organization).first()
@@ -108,16 +115,16 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
     # A concurrent request with the same key may have committed while this one waited.
     replay = _replay(organization, idempotency_key, operator.pk, start_date, end_date, fmt)
     if replay is not None:
-        return replay
+        return replay, False
     if not operator.is_active:
         raise DomainError(BillingErrorCode.OPERATOR_INACTIVE, f"operator {operator.code} is inactive", "operator_id")
     existing = _live_document(organization, operator, start_date, end_date, fmt)
     if existing is not None:
-        return existing
+        return existing, False
     billed = _period_invoice(organization, operator, start_date, end_date)
     if billed is not None:
         # Same period in another format, or again after a failed document: the same invoice.
-        return documents.document_request(
+        return documents.request_document(
             actor=actor, organization=organization, invoice=billed, fmt=fmt, operator=operator,
             start_date=start_date, end_date=end_date, idempotency_key=idempotency_key,
         )
@@ -171,7 +178,7 @@ def generate_operator_invoice(*, actor, organization, operator: Operator, start_
     lines = lines_add_bulk(actor=actor, invoice=invoice, items=items, reason="generate_operator_invoice")
     _link_orders(orders, lines, actor=actor)
     invoice = invoice_validate(actor=actor, invoice=invoice)
-    return documents.document_request(
+    return documents.request_document(
         actor=actor, organization=organization, invoice=invoice, fmt=fmt, operator=operator,
         start_date=start_date, end_date=end_date, idempotency_key=idempotency_key,
     )

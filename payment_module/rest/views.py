@@ -1,13 +1,13 @@
-"""The RFC's public REST API, /v2/invoices (DRF). Authentication: JWT (`Authorization: Bearer`)
-or an organisation's API key (`X-Api-Key`); permissions: core.rest.permissions (one way); errors:
-core.rest.exceptions (4xx {"code", "message", "field"})."""
+"""The RFC's public REST API, /v2/invoices (DRF). It bills operators (payment_module.services
+.billing) and serves the invoices' documents, so it lives here: `invoice` never imports
+payment_module. Authentication: JWT (`Authorization: Bearer`) or an organisation's API key
+(`X-Api-Key`); permissions: core.rest.permissions (one way); errors: core.rest.exceptions (4xx
+{"code", "message", "field"})."""
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 from typing import ClassVar
 
-from django.db.models.signals import post_save
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,23 +29,22 @@ from core.tenancy import get_scoped, tenant_for_request
 from invoice import storage
 from invoice.constants import DOCUMENT_CONTENT_TYPES
 from invoice.error_codes import InvoiceErrorCode
-from invoice.models import InvoiceDocument
-from invoice.rest.filters import (
+from invoice.selectors import document_get, document_list
+from invoice.services import downloads
+from payment_module.models import Operator
+from payment_module.rest.filters import (
     BETWEEN,
     OPERATOR,
     STATUS,
     DocumentPagination,
     apply_filters,
 )
-from invoice.rest.serializers import (
+from payment_module.rest.serializers import (
     DocumentRequestSerializer,
     ErrorSerializer,
     InvoiceDocumentSerializer,
 )
-from invoice.selectors import document_get, document_list
-from invoice.services import downloads
-from payment_module.models import Operator
-from payment_module.services.billing import ensure_period, generate_operator_invoice
+from payment_module.services.billing import ensure_period, request_operator_invoice
 
 logger = logging.getLogger("molink.rest")
 
@@ -53,20 +52,6 @@ VIEW = "invoice.view_invoicedocument"
 GENERATE = "payment_module.generate_invoice"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_MAX = 255
-
-# Documents inserted by the current request (thread / context): tells a new row (202) from a
-# replay (200) exactly, even under concurrent identical requests.
-_created_documents: ContextVar[list | None] = ContextVar("rest_created_documents", default=None)
-
-
-def _note_created(sender, instance, created, **kwargs) -> None:
-    bucket = _created_documents.get()
-    if created and bucket is not None:
-        bucket.append(instance.pk)
-
-
-post_save.connect(_note_created, sender=InvoiceDocument, dispatch_uid="invoice.rest.note_created")
-
 
 def _error(description: str, *examples: tuple[str, str, str | None]) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description, examples=[
@@ -186,22 +171,16 @@ class InvoiceDocumentsView(APIView):
         try:
             operator = get_scoped(Operator.objects.filter(is_deleted=False), tenant.organization, data["operator_id"],
                                   what="operator", field="operator_id")
-            bucket: list = []
-            token = _created_documents.set(bucket)
-            try:
-                document = generate_operator_invoice(
-                    actor=tenant.user, organization=tenant.organization, operator=operator,
-                    start_date=data["start_date"], end_date=data["end_date"], fmt=data["format"],
-                    idempotency_key=idempotency_key, allow_open_period=data["allow_open_period"],
-                )
-            finally:
-                _created_documents.reset(token)
+            document, created = request_operator_invoice(
+                actor=tenant.user, organization=tenant.organization, operator=operator,
+                start_date=data["start_date"], end_date=data["end_date"], fmt=data["format"],
+                idempotency_key=idempotency_key, allow_open_period=data["allow_open_period"],
+            )
         except NotFound as exc:
             if exc.field != "operator_id":
                 raise
             # A body field that names nothing is bad input (400), not a missing resource.
             raise DomainError(CoreErrorCode.NOT_FOUND, exc.message, "operator_id") from None
-        created = document.pk in bucket
         body = InvoiceDocumentSerializer(document, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 

@@ -3,7 +3,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.rest import openapi  # noqa: F401 - registers the authentication schemes
-from invoice.rest.views import (
+from payment_module.rest.views import (
     InvoiceDocumentDownloadView,
     InvoiceDocumentsView,
     InvoiceDocumentView,

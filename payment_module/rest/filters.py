@@ -10,7 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from core.error_codes import CoreErrorCode
 from core.errors import DomainError
 from invoice.constants import DocumentStatus
-from invoice.rest.serializers import parse_date
+from payment_module.rest.serializers import parse_date
 from payment_module.error_codes import BillingErrorCode
 
 STATUS = "filters[status]"
