@@ -7,15 +7,25 @@ other apps register in their AppConfig.ready() (as they register pickers and tax
   rolls the change back. `context` carries what the change produced (`credit_note` when an
   invoice is cancelled). payment_module frees a cancelled invoice's orders this way.
 
+- **document status changed** — `hook(document, *, old, new)`, for a generated document
+  (InvoiceDocument) that became `created` or `failed`, scheduled by the one function that changes
+  a document's status (invoice.services.documents._change_status) and run **after the commit**
+  of that change (never for a change that was rolled back): what happens then (sending the file,
+  calling a webhook) cannot undo it, and must not be lost either — a hook that needs to is a task.
+
 A hook is registered once (registering it again changes nothing); they run in registration order.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import transaction
+
 InvoiceStatusHook = Callable[..., None]
+DocumentStatusHook = Callable[..., None]
 
 _invoice_status_hooks: list[InvoiceStatusHook] = []
+_document_status_hooks: list[DocumentStatusHook] = []
 
 
 def on_invoice_status_changed(hook: InvoiceStatusHook) -> InvoiceStatusHook:
@@ -27,3 +37,17 @@ def on_invoice_status_changed(hook: InvoiceStatusHook) -> InvoiceStatusHook:
 def invoice_status_changed(invoice, *, old: int, new: int, actor, **context) -> None:
     for hook in list(_invoice_status_hooks):
         hook(invoice, old=old, new=new, actor=actor, **context)
+
+
+def on_document_status_changed(hook: DocumentStatusHook) -> DocumentStatusHook:
+    if hook not in _document_status_hooks:
+        _document_status_hooks.append(hook)
+    return hook
+
+
+def document_status_changed(document, *, old: str, new: str) -> None:
+    def run():
+        for hook in list(_document_status_hooks):
+            hook(document, old=old, new=new)
+
+    transaction.on_commit(run)

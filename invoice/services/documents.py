@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core import metrics
 from core.errors import DomainError
-from invoice import storage
+from invoice import hooks, storage
 from invoice.constants import DocumentFormat, DocumentStatus, EventType, InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceDocument
@@ -172,15 +172,28 @@ def document_generate(document_id) -> InvoiceDocument:
         if document.status != DocumentStatus.PENDING:
             return document  # finished (or failed) meanwhile by another delivery
         url = storage.store(key, rendered.content, rendered.content_type, sha256)
-        document.status = DocumentStatus.CREATED
         document.url, document.storage_key, document.checksum = url, key, sha256
         document.size, document.content_type = len(rendered.content), rendered.content_type
         document.error_code, document.error_message = "", ""
         document.date_generated = timezone.now()
-        document.save()
         # In the same commit: one transaction per document instead of two.
-        metrics.increment("molink_invoice_documents_created_total", {"format": document.format})
+        _change_status(document, DocumentStatus.CREATED, "molink_invoice_documents_created_total",
+                       {"format": document.format})
     return document
+
+
+def _change_status(document: InvoiceDocument, new: str, metric: str, labels: dict, *,
+                   warning: str | None = None) -> None:
+    """The one way a document's status changes (inside the caller's transaction, the row locked):
+    save the row, write the invoice's WARNING event when there is one to tell, count the metric,
+    and schedule the hooks other modules registered (invoice.hooks) for after the commit."""
+    old, document.status = document.status, new
+    document.save()
+    if warning is not None:
+        event_record(invoice=document.invoice, event_type=EventType.WARNING, reason=f"document_{new}",
+                     message=warning)
+    metrics.increment(metric, labels)
+    hooks.document_status_changed(document, old=old, new=new)
 
 
 def document_note_error(document_id, code: str, message: str) -> None:
@@ -202,18 +215,14 @@ def document_fail(document_id, *, code: str | None = None, message: str | None =
         return None
     if document.status != DocumentStatus.PENDING:
         return document
-    document.status = DocumentStatus.FAILED
     document.error_code = (code or document.error_code or "GENERATION_FAILED")[:64]
     document.error_message = (message or document.error_message or "generation failed")[:2000]
-    document.save()
-    event_record(
-        invoice=document.invoice, event_type=EventType.WARNING, reason="document_failed",
-        message=f"{document.format} document could not be generated after {document.attempts} attempt(s): "
-                f"{document.error_code} — {document.error_message}",
-    )
+    _change_status(document, DocumentStatus.FAILED, "molink_invoice_documents_failed_total",
+                   {"format": document.format, "source": source},
+                   warning=f"{document.format} document could not be generated after {document.attempts} "
+                           f"attempt(s): {document.error_code} — {document.error_message}")
     alerts.error("ALERT invoice document %s (%s, invoice %s) failed via %s: %s %s", document.pk, document.format,
                  document.invoice.code, source, document.error_code, document.error_message)
-    metrics.increment("molink_invoice_documents_failed_total", {"format": document.format, "source": source})
     return document
 
 
