@@ -60,11 +60,13 @@ class DocumentCache:
     """Parsed and validated query documents by text, least recently used first out. A front end
     sends a handful of distinct documents over and over: parsing and validating them again costs
     more than running the small ones (docs/performance.md). Mutations are not kept (openIMIS
-    front ends inline their values, every text is new). The key includes the limits the
-    validation rules read, so a change of settings is never answered from the cache."""
+    front ends inline their values, every text is new), nor texts longer than `max_text`
+    characters (the front end's are 1-2 KB; a parsed document takes many times its text, so
+    `size` long ones would hold hundreds of MB). The key includes the limits the validation
+    rules read, so a change of settings is never answered from the cache."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, size: int, max_text: int = 16 * 1024):
+        self.size, self.max_text = size, max_text
         self.entries: OrderedDict = OrderedDict()
         self.lock = Lock()
 
@@ -76,6 +78,8 @@ class DocumentCache:
             return entry
 
     def put(self, key, entry) -> None:
+        if len(key[0]) > self.max_text:
+            return
         with self.lock:
             self.entries[key] = entry
             self.entries.move_to_end(key)

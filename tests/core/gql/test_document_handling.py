@@ -77,11 +77,11 @@ def test_a_cached_document_is_validated_again_when_the_limits_change(user_a, set
     assert (status, codes(body)) == (400, ["QUERY_TOO_COMPLEX"])
 
 
-def test_the_cache_keeps_at_most_its_size():
-    cache = views.DocumentCache(size=2)
-    for key in "abc":
-        cache.put(key, key.upper())
-    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, "B", "C")
+def test_the_cache_keeps_at_most_its_size_and_no_long_text():
+    cache = views.DocumentCache(size=2, max_text=10)
+    for text in ("a", "b", "c", "x" * 11):
+        cache.put((text, ()), text.upper())
+    assert [cache.get((text, ())) for text in ("a", "b", "c", "x" * 11)] == [None, "B", "C", None]
 
 
 def test_an_error_inside_a_nested_field_has_its_code_and_no_detail(user_a, monkeypatch, caplog):
