@@ -94,6 +94,15 @@ def document_get(organization, pk, *, field: str = "id"):
                       what="invoice document", field=field)
 
 
+def document_by_idempotency_key(organization, key: str | None):
+    """The organisation's document requested with this Idempotency-Key, if any: what a replay answers."""
+    from invoice.models import InvoiceDocument
+
+    if not key:
+        return None
+    return InvoiceDocument.objects.filter(organization=organization, idempotency_key=key).first()
+
+
 def period_documents(organization, *, operator, start_date, end_date, among: QuerySet) -> QuerySet:
     """Documents of an operator's period whose invoice is one of `among` (billing passes the
     invoices that bill the operator's orders), the cancelled invoices' aside."""

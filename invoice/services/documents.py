@@ -21,7 +21,7 @@ from invoice.constants import DocumentFormat, DocumentStatus, EventType, Invoice
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceDocument
 from invoice.renderers import render
-from invoice.selectors import document_snapshot
+from invoice.selectors import document_by_idempotency_key, document_snapshot
 from invoice.services.events import event_record
 
 logger = logging.getLogger("molink.documents")
@@ -48,12 +48,6 @@ def _same_request(document: InvoiceDocument, invoice: Invoice, fmt: str, operato
     return (document.invoice_id == invoice.pk and document.format == fmt
             and document.operator_id == (operator.pk if operator else None)
             and document.start_date == start_date and document.end_date == end_date)
-
-
-def find_by_idempotency_key(organization, key: str | None) -> InvoiceDocument | None:
-    if not key:
-        return None
-    return InvoiceDocument.objects.filter(organization=organization, idempotency_key=key).first()
 
 
 def billed_operator(invoice: Invoice):
@@ -88,7 +82,7 @@ def request_document(*, actor, organization, invoice: Invoice, fmt: str, operato
     if idempotency_key is not None and len(idempotency_key) > 255:
         raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT, "Idempotency-Key is longer than 255 characters",
                           "Idempotency-Key")
-    existing = find_by_idempotency_key(organization, idempotency_key)
+    existing = document_by_idempotency_key(organization, idempotency_key)
     if existing is not None:
         if not _same_request(existing, invoice, fmt, operator, start_date, end_date):
             raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT,
@@ -109,7 +103,7 @@ def request_document(*, actor, organization, invoice: Invoice, fmt: str, operato
             document.save()
     except IntegrityError:
         # A concurrent identical request won the race: answer with its row.
-        winner = (find_by_idempotency_key(organization, idempotency_key)
+        winner = (document_by_idempotency_key(organization, idempotency_key)
                   or InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE).first())
         if winner is None:
             raise

@@ -82,7 +82,7 @@ def _period_invoice(organization, operator, start_date, end_date) -> Invoice | N
 
 
 def _replay(organization, idempotency_key, operator_id, start_date, end_date, fmt) -> InvoiceDocument | None:
-    replay = documents.find_by_idempotency_key(organization, idempotency_key)
+    replay = selectors.document_by_idempotency_key(organization, idempotency_key)
     if replay is not None and (replay.operator_id, replay.start_date, replay.end_date, replay.format) != (
         operator_id, start_date, end_date, fmt
     ):
