@@ -82,6 +82,11 @@ class DocumentStatus(models.TextChoices):
     FAILED = "failed", "failed"
 
 
+# A document request is answered by an existing row in these states (a failed one is requested again).
+LIVE_DOCUMENT_STATUSES = (DocumentStatus.PENDING, DocumentStatus.CREATED)
+# Invoices that have no documents: not issued.
+NOT_RENDERABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.DELETED)
+
 # Storage file extension per format: org/<org>/invoices/<year>/<number>.<ext>
 DOCUMENT_EXTENSIONS = {"pdf": "pdf", "json": "json", "xml": "xml", "facturx": "facturx.pdf"}
 DOCUMENT_CONTENT_TYPES = {"pdf": "application/pdf", "json": "application/json", "xml": "application/xml",

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from core.tenancy import get_scoped, scope
-from invoice.constants import InvoiceStatus
+from invoice.constants import (
+    LIVE_DOCUMENT_STATUSES,
+    NOT_RENDERABLE_STATUSES,
+    InvoiceStatus,
+)
 from invoice.models import (
     Invoice,
     InvoiceEvent,
@@ -31,8 +36,6 @@ def live_invoice_count(organization) -> int | None:
     """The organisation's live invoices, from InvoiceLiveCount, or None where it is not kept
     (another database than PostgreSQL) or cannot be trusted: inside a transaction, which may
     have created or deleted invoices not counted before its commit (the trigger is deferred)."""
-    from django.db import connection
-
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
     row = InvoiceLiveCount.objects.filter(organization=organization).values_list("live", flat=True).first()
@@ -115,20 +118,16 @@ def period_documents(organization, *, operator, start_date, end_date, among: Que
 
 def live_period_document(organization, *, operator, start_date, end_date, fmt: str, among: QuerySet):
     """The period's pending or created document in `fmt`, if any: what a repeated request answers."""
-    from invoice.services.documents import LIVE
-
     return period_documents(organization, operator=operator, start_date=start_date, end_date=end_date,
-                            among=among).filter(format=fmt, status__in=LIVE).first()
+                            among=among).filter(format=fmt, status__in=LIVE_DOCUMENT_STATUSES).first()
 
 
 def period_invoice(organization, *, operator, start_date, end_date, among: QuerySet) -> Invoice | None:
     """The issued invoice already generated for exactly this operator and period (whatever the
     format or the fate of its documents), if any."""
-    from invoice.services.documents import NOT_RENDERABLE
-
     document = (period_documents(organization, operator=operator, start_date=start_date, end_date=end_date,
                                  among=among)
-                .exclude(invoice__status__in=NOT_RENDERABLE).select_related("invoice").order_by("-date_created")
+                .exclude(invoice__status__in=NOT_RENDERABLE_STATUSES).select_related("invoice").order_by("-date_created")
                 .first())
     return document.invoice if document is not None else None
 

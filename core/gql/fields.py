@@ -54,10 +54,14 @@ class TenantConnectionField(DjangoFilterConnectionField):
         iterable = resolver(root, info, **args)
         if iterable is None:
             iterable = default_manager
-        iterable = queryset_resolver(connection, iterable, info, args)
+        iterable = maybe_queryset(queryset_resolver(connection, iterable, info, args))
         known_total = getattr(connection._meta.node, "known_total_count", None)  # e.g. a maintained counter
-        count = partial(_count, iterable, (lambda: known_total(args, info)) if known_total else None)
-        return cls._page(connection, args, maybe_queryset(iterable), max_limit, selects_total_count(info), count)
+
+        def count() -> int:
+            total = known_total(args, info) if known_total else None
+            return iterable.count() if total is None else total
+
+        return cls._page(connection, args, iterable, max_limit, selects_total_count(info), count)
 
     @classmethod
     def _page(cls, connection, args: dict, iterable, max_limit: int | None, counted: bool, count):
@@ -94,7 +98,7 @@ class TenantConnectionField(DjangoFilterConnectionField):
     @classmethod
     def resolve_queryset(cls, connection, iterable, info, args, filtering_args, filterset_class):
         node = connection._meta.node
-        passed = {name for name in filtering_args if args.get(name) is not None}
+        passed = passed_arguments(args) & filtering_args.keys()
         try:
             if passed:
                 qs = super().resolve_queryset(connection, iterable, info, args, filtering_args,
@@ -115,12 +119,6 @@ class TenantConnectionField(DjangoFilterConnectionField):
 
 
 PAGING_ARGUMENTS = frozenset({"first", "last", "after", "before", "offset", "order_by"})
-
-
-def _count(queryset, known_total) -> int:
-    """The length of a connection: what the node type knows without counting, else COUNT(*)."""
-    total = known_total() if known_total else None
-    return queryset.count() if total is None else total
 
 
 def passed_arguments(args: dict) -> set[str]:
@@ -158,20 +156,8 @@ def _filter_errors(exc: ValidationError) -> tuple[str, str]:
 def selects_total_count(info) -> bool:
     """Whether the connection's selection asks `totalCount` (directly, in a fragment or an inline
     fragment, under any alias)."""
-    def walk(selection_set) -> bool:
-        for selection in selection_set.selections if selection_set else ():
-            kind = selection.kind
-            if kind == "fragment_spread":
-                if walk(info.fragments[selection.name.value].selection_set):
-                    return True
-            elif kind == "inline_fragment":
-                if walk(selection.selection_set):
-                    return True
-            elif selection.name.value == "totalCount":
-                return True
-        return False
-
-    return any(walk(node.selection_set) for node in info.field_nodes)
+    return any(field.name.value == "totalCount" for node in info.field_nodes
+               for field in _fields(info, node.selection_set))
 
 
 def _check_paging(args: dict, max_limit: int | None) -> None:
@@ -272,25 +258,21 @@ class IntegerCodeFilter(django_filters.CharFilter):
         return super().filter(qs, code)
 
 
+def _fields(info, selection_set):
+    """The fields of one selection level, fragments (named and inline) expanded."""
+    for selection in selection_set.selections if selection_set else ():
+        if selection.kind == "fragment_spread":
+            yield from _fields(info, info.fragments[selection.name.value].selection_set)
+        elif selection.kind == "inline_fragment":
+            yield from _fields(info, selection.selection_set)
+        else:
+            yield selection
+
+
 def selected_node_fields(info) -> set[str]:
     """Names of the fields selected under `edges { node { … } }` of a connection (fragments
     included), to prefetch only what the client asked for."""
-    names: set[str] = set()
-
-    def walk(selection_set, inside_node: bool):
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            kind = selection.kind
-            if kind == "fragment_spread":
-                walk(info.fragments[selection.name.value].selection_set, inside_node)
-            elif kind == "inline_fragment":
-                walk(selection.selection_set, inside_node)
-            elif inside_node:
-                names.add(selection.name.value)
-            elif selection.name.value in ("edges", "node"):
-                walk(selection.selection_set, selection.name.value == "node")
-
-    for field_node in info.field_nodes:
-        walk(field_node.selection_set, False)
-    return names
+    return {field.name.value for connection in info.field_nodes
+            for edges in _fields(info, connection.selection_set) if edges.name.value == "edges"
+            for node in _fields(info, edges.selection_set) if node.name.value == "node"
+            for field in _fields(info, node.selection_set)}

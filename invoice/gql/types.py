@@ -22,6 +22,7 @@ from invoice.gql.filters import (
     PaymentInvoiceFilter,
 )
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
+from invoice.selectors import live_invoice_count
 
 AUDIT_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "version")
 BUSINESS_FIELDS = AUDIT_FIELDS + ("date_valid_from", "date_valid_to", "replacement_uuid")
@@ -274,8 +275,6 @@ class InvoiceGQLType(TenantObjectType):
         """`totalCount` of the organisation's live invoices without counting them (the front end's
         list page: `invoice(isDeleted: false, …)`), from the maintained counter; None for any
         other filter."""
-        from invoice.selectors import live_invoice_count
-
         if passed_arguments(args) - {"is_deleted"} or args.get("is_deleted"):
             return None
         return live_invoice_count(tenant_for_request(info.context).organization)

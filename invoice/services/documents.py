@@ -17,7 +17,13 @@ from django.utils import timezone
 from core import metrics
 from core.errors import DomainError
 from invoice import hooks, storage
-from invoice.constants import DocumentFormat, DocumentStatus, EventType, InvoiceStatus
+from invoice.constants import (
+    LIVE_DOCUMENT_STATUSES,
+    NOT_RENDERABLE_STATUSES,
+    DocumentFormat,
+    DocumentStatus,
+    EventType,
+)
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceDocument
 from invoice.renderers import render
@@ -27,9 +33,7 @@ from invoice.services.events import event_record
 logger = logging.getLogger("molink.documents")
 alerts = logging.getLogger("molink.alerts")
 
-LIVE = (DocumentStatus.PENDING, DocumentStatus.CREATED)
 ENQUEUE_FAILED = "ENQUEUE_FAILED"  # error_code of a pending row whose message never reached the broker
-NOT_RENDERABLE = (InvoiceStatus.DRAFT, InvoiceStatus.DELETED)
 
 
 class PoisonDocument(Exception):
@@ -88,10 +92,10 @@ def request_document(*, actor, organization, invoice: Invoice, fmt: str, operato
             raise DomainError(InvoiceErrorCode.IDEMPOTENCY_CONFLICT,
                               "this Idempotency-Key was used for another request", "Idempotency-Key")
         return existing, False
-    if invoice.status in NOT_RENDERABLE:
+    if invoice.status in NOT_RENDERABLE_STATUSES:
         raise DomainError(InvoiceErrorCode.NOT_ISSUED,
                           f"invoice is {invoice.get_status_display()}: only issued invoices have documents", "invoiceId")
-    live = InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE).first()
+    live = InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE_DOCUMENT_STATUSES).first()
     if live is not None:
         return live, False
     document = InvoiceDocument(
@@ -104,7 +108,7 @@ def request_document(*, actor, organization, invoice: Invoice, fmt: str, operato
     except IntegrityError:
         # A concurrent identical request won the race: answer with its row.
         winner = (document_by_idempotency_key(organization, idempotency_key)
-                  or InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE).first())
+                  or InvoiceDocument.objects.filter(invoice=invoice, format=fmt, status__in=LIVE_DOCUMENT_STATUSES).first())
         if winner is None:
             raise
         return winner, False

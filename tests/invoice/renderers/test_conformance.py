@@ -190,12 +190,12 @@ def demo_failures() -> dict[str, list[str]]:
     SCHEMATRON_INVALID…) and the fatal rule ids of each schematron over its CII XML."""
     from django.core.management import call_command
 
+    from invoice.constants import NOT_RENDERABLE_STATUSES
     from invoice.models import Invoice
     from invoice.selectors import document_snapshot
-    from invoice.services.documents import NOT_RENDERABLE
 
     call_command("demo_data", stdout=io.StringIO())
-    invoices = Invoice.objects.exclude(status__in=NOT_RENDERABLE).order_by("organization__code", "code")
+    invoices = Invoice.objects.exclude(status__in=NOT_RENDERABLE_STATUSES).order_by("organization__code", "code")
     assert invoices.count() >= 40
     found = {}
     for invoice in invoices:
