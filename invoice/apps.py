@@ -17,8 +17,19 @@ class InvoiceConfig(AppConfig):
             "invoice.delete_invoicepayment", "invoice.add_invoiceevent", "invoice.change_invoiceevent",
             "invoice.add_invoicedocument",
         }
-        grant((Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER), view)
-        grant((Role.ADMIN, Role.ACCOUNTANT), write)
+        grant((Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER), view | {"invoice.view_delivery"})
+        grant((Role.ADMIN, Role.ACCOUNTANT), write | {"invoice.add_delivery"})
+        # Where the organisation's invoices go, and with which credentials: administrators.
+        grant((Role.ADMIN,), {"invoice.view_deliverysettings", "invoice.change_deliverysettings",
+                              "invoice.view_webhookendpoint", "invoice.add_webhookendpoint",
+                              "invoice.change_webhookendpoint", "invoice.view_sftpdestination",
+                              "invoice.change_sftpdestination"})
+
+        from invoice import hooks
+        from invoice.delivery import services as delivery
+
+        hooks.on_document_status_changed(delivery.on_document_status_changed, in_transaction=True)
+        hooks.on_invoice_status_changed(delivery.on_invoice_status_changed)
         # openIMIS fe-invoice rights (docs/openimis-fe-compat.md §1)
         map_openimis_rights({
             "invoice.view_invoice": {155101, 155201, 155301},

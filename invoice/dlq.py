@@ -1,6 +1,7 @@
 """The dead-letter queue consumer: every message there is a document that will not be
-generated. It marks the row failed (invoice.services.documents.document_fail), which writes a
-WARNING event, logs an ERROR alert and counts the failure. Runs in `manage.py dlq_monitor` and,
+generated, or a delivery that will not be made. It marks the row failed
+(invoice.services.documents.document_fail, invoice.delivery.services.delivery_fail), which writes
+a WARNING event, logs an ERROR alert and counts the failure. Runs in `manage.py dlq_monitor` and,
 unless INVOICE_DLQ_IN_WORKER=0, inside every Celery worker."""
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import logging
 
 from kombu import Consumer
 
-from invoice.queues import dead_letter_queue
+from invoice.queues import dead_letter_queue, pipeline_queues
+
+DELIVERY_TASK = "invoice.deliver"
 
 logger = logging.getLogger("molink.dlq")
 
@@ -40,14 +43,18 @@ def reason_of(headers: dict) -> str:
 def handle_dead_letter(body, message) -> None:
     from django.db import close_old_connections
 
+    from invoice.delivery.services import delivery_fail
     from invoice.services.documents import document_fail
 
     close_old_connections()
     headers = dict(message.headers or {})
-    document_id = document_id_of(body, headers)
+    document_id = document_id_of(body, headers)  # or the delivery's id: both tasks take one id
     try:
         if document_id is None:
-            logger.error("ALERT unreadable message in the invoice documents DLQ (task %s)", headers.get("task"))
+            logger.error("ALERT unreadable message in a dead-letter queue (task %s)", headers.get("task"))
+        elif headers.get("task") == DELIVERY_TASK:
+            delivery_fail(document_id, source="dlq")
+            logger.info("delivery %s marked failed (%s)", document_id, reason_of(headers))
         else:
             # The row holds the last error; the broker only knows that it was rejected.
             document_fail(document_id, source="dlq", message=None)
@@ -60,5 +67,5 @@ def handle_dead_letter(body, message) -> None:
 
 
 def dead_letter_consumer(channel) -> Consumer:
-    return Consumer(channel, queues=[dead_letter_queue()], callbacks=[handle_dead_letter], accept=["json"],
+    return Consumer(channel, queues=[dead_letter_queue(queue) for queue in pipeline_queues()], callbacks=[handle_dead_letter], accept=["json"],
                     prefetch_count=10)

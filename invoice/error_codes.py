@@ -32,3 +32,16 @@ class InvoiceErrorCode(Enum):
     # Payments: invoice.validation.ensure_payment_fits and ensure_payment_amounts
     OVERPAYMENT = "overpayment"
     ZERO_PAYMENT = "zero_payment"
+    # Delivery: invoice.delivery.services
+    DOCUMENT_NOT_CREATED = "document_not_created"
+    NO_RECIPIENT = "no_recipient"
+    INVALID_CHANNEL = "invalid_channel"
+    CHANNEL_NOT_CONFIGURED = "channel_not_configured"
+    INVALID_URL = "invalid_url"
+    TARGET_NOT_ALLOWED = "target_not_allowed"
+    UNKNOWN_EVENT = "unknown_event"
+    UNKNOWN_PLACEHOLDER = "unknown_placeholder"
+    INVALID_HOST_KEY = "invalid_host_key"
+    INVALID_PRIVATE_KEY = "invalid_private_key"
+    CREDENTIALS_REQUIRED = "credentials_required"
+    NOT_REPLAYABLE = "not_replayable"

@@ -12,6 +12,9 @@ other apps register in their AppConfig.ready() (as they register pickers and tax
   a document's status (invoice.services.documents._change_status) and run **after the commit**
   of that change (never for a change that was rolled back): what happens then (sending the file,
   calling a webhook) cannot undo it, and must not be lost either — a hook that needs to is a task.
+  A hook registered with `in_transaction=True` runs instead inside the changing transaction, like
+  the invoice hooks: for what must be recorded with the change or not at all (delivery rows,
+  whose sending is then scheduled on commit).
 
 A hook is registered once (registering it again changes nothing); they run in registration order.
 """
@@ -26,6 +29,7 @@ DocumentStatusHook = Callable[..., None]
 
 _invoice_status_hooks: list[InvoiceStatusHook] = []
 _document_status_hooks: list[DocumentStatusHook] = []
+_document_status_hooks_in_transaction: list[DocumentStatusHook] = []
 
 
 def on_invoice_status_changed(hook: InvoiceStatusHook) -> InvoiceStatusHook:
@@ -39,13 +43,17 @@ def invoice_status_changed(invoice, *, old: int, new: int, actor, **context) -> 
         hook(invoice, old=old, new=new, actor=actor, **context)
 
 
-def on_document_status_changed(hook: DocumentStatusHook) -> DocumentStatusHook:
-    if hook not in _document_status_hooks:
-        _document_status_hooks.append(hook)
+def on_document_status_changed(hook: DocumentStatusHook, *, in_transaction: bool = False) -> DocumentStatusHook:
+    registry = _document_status_hooks_in_transaction if in_transaction else _document_status_hooks
+    if hook not in registry:
+        registry.append(hook)
     return hook
 
 
 def document_status_changed(document, *, old: str, new: str) -> None:
+    for hook in list(_document_status_hooks_in_transaction):
+        hook(document, old=old, new=new)
+
     def run():
         for hook in list(_document_status_hooks):
             hook(document, old=old, new=new)

@@ -247,3 +247,15 @@ class InvoiceDocument(models.Model):
             models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=F("start_date")),
                                    name="doc_valid_period"),
         ]
+
+
+# Delivery models live in their package; importing them here registers them with the app.
+from invoice.delivery.models import (  # noqa: E402
+    Delivery,
+    DeliveryAttempt,
+    DeliverySettings,
+    SftpDestination,
+    WebhookEndpoint,
+)
+
+__all__ = ["Delivery", "DeliveryAttempt", "DeliverySettings", "SftpDestination", "WebhookEndpoint"]

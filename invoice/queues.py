@@ -1,7 +1,10 @@
-"""RabbitMQ topology of document generation: the work queue dead-letters into a DLQ.
+"""RabbitMQ topology of the pipelines: each work queue dead-letters into its DLQ.
 
     invoice_documents  --(reject, requeue=False)-->  exchange invoice_documents.dlx
                                                  --> queue invoice_documents.dlq
+    invoice_deliveries --(reject, requeue=False)-->  invoice_deliveries.dlx --> invoice_deliveries.dlq
+
+Document generation uses the first (INVOICE_DOCUMENTS_QUEUE), delivery the second (DELIVERY_QUEUE).
 
 A worker only declares the queues it consumes, so `declare_topology` is called by every side
 that needs the DLQ to exist before a message can be dead-lettered: the producer (first enqueue of
@@ -16,33 +19,38 @@ from django.conf import settings
 from kombu import Exchange, Queue
 
 
-def names() -> tuple[str, str, str]:
-    queue = settings.INVOICE_DOCUMENTS_QUEUE
+def pipeline_queues() -> tuple[str, ...]:
+    """The work queues: documents, deliveries."""
+    return settings.INVOICE_DOCUMENTS_QUEUE, settings.DELIVERY_QUEUE
+
+
+def names(queue: str | None = None) -> tuple[str, str, str]:
+    queue = queue or settings.INVOICE_DOCUMENTS_QUEUE
     return queue, f"{queue}.dlx", f"{queue}.dlq"
 
 
-def work_queue() -> Queue:
-    queue, dlx, dlq = names()
+def work_queue(queue: str | None = None) -> Queue:
+    queue, dlx, dlq = names(queue)
     return Queue(
         queue, Exchange(queue, type="direct", durable=True), routing_key=queue, durable=True,
         queue_arguments={"x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": dlq},
     )
 
 
-def dead_letter_queue() -> Queue:
-    _queue, dlx, dlq = names()
+def dead_letter_queue(queue: str | None = None) -> Queue:
+    _queue, dlx, dlq = names(queue)
     return Queue(dlq, Exchange(dlx, type="direct", durable=True), routing_key=dlq, durable=True)
 
 
-_declared: set[str] = set()
+_declared: set[tuple[str, ...]] = set()
 _lock = threading.Lock()
 
 
 def declare_topology(connection=None, *, force: bool = False) -> None:
-    """Declare the work queue, the dead-letter exchange and the DLQ (idempotent; once per
-    process and queue name unless forced)."""
-    queue = settings.INVOICE_DOCUMENTS_QUEUE
-    if settings.CELERY_TASK_ALWAYS_EAGER or (queue in _declared and not force):
+    """Declare every work queue, its dead-letter exchange and its DLQ (idempotent; once per
+    process and set of queue names unless forced)."""
+    queues = pipeline_queues()
+    if settings.CELERY_TASK_ALWAYS_EAGER or (queues in _declared and not force):
         return
 
     with _lock:
@@ -51,12 +59,13 @@ def declare_topology(connection=None, *, force: bool = False) -> None:
         else:
             with current_app.connection_for_write() as conn:
                 _declare(conn.default_channel)
-        _declared.add(queue)
+        _declared.add(queues)
 
 
 def _declare(channel) -> None:
-    dead_letter_queue()(channel).declare()
-    work_queue()(channel).declare()
+    for queue in pipeline_queues():
+        dead_letter_queue(queue)(channel).declare()
+        work_queue(queue)(channel).declare()
 
 
 def queue_depth(name: str) -> int:

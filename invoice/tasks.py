@@ -69,3 +69,7 @@ def generate_document(self, document_id: str) -> str:
 @shared_task(name="invoice.reap_stuck_documents")
 def reap_stuck_documents() -> dict:
     return documents.reap_stuck_documents()
+
+
+# Delivery's tasks live in their package; importing them here lets the worker find them.
+from invoice.delivery.tasks import deliver, dispatch_due_deliveries  # noqa: E402, F401

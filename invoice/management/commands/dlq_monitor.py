@@ -23,7 +23,7 @@ class Command(BaseCommand):
             declare_topology(connection, force=True)
         with current_app.connection_for_read() as connection:
             with dead_letter_consumer(connection.default_channel):
-                self.stdout.write(f"dlq_monitor: consuming {settings.INVOICE_DOCUMENTS_QUEUE}.dlq")
+                self.stdout.write(f"dlq_monitor: consuming {settings.INVOICE_DOCUMENTS_QUEUE}.dlq, {settings.DELIVERY_QUEUE}.dlq")
                 while True:
                     try:
                         connection.drain_events(timeout=timeout)
