@@ -16,10 +16,19 @@ from invoice.gql.mutations.update_invoice_event_message import UpdateInvoiceEven
 from invoice.gql.mutations.update_invoice_line_item import UpdateInvoiceLineItemMutation
 from invoice.gql.mutations.update_invoice_payment import UpdateInvoicePaymentMutation
 from invoice.gql.mutations.validate_invoice import ValidateInvoiceMutation
+from invoice.gql.delivery import (
+    CreateWebhookEndpointMutation,
+    DeliveryQuery,
+    ReplayDeliveryMutation,
+    SendInvoiceDocumentMutation,
+    SetSftpDestinationMutation,
+    UpdateDeliverySettingsMutation,
+    UpdateWebhookEndpointMutation,
+)
 from invoice.gql.queries import Query as InvoiceQuery
 
 
-class Query(InvoiceQuery, graphene.ObjectType):
+class Query(InvoiceQuery, DeliveryQuery, graphene.ObjectType):
     pass
 
 
@@ -40,3 +49,9 @@ class Mutation(graphene.ObjectType):
     generate_invoice_document = GenerateInvoiceDocumentMutation.Field()
     create_payment_with_detail_invoice = CreatePaymentWithDetailInvoiceMutation.Field()
     delete_payment_invoice = DeletePaymentInvoiceMutation.Field()
+    send_invoice_document = SendInvoiceDocumentMutation.Field()
+    replay_delivery = ReplayDeliveryMutation.Field()
+    update_delivery_settings = UpdateDeliverySettingsMutation.Field()
+    create_webhook_endpoint = CreateWebhookEndpointMutation.Field()
+    update_webhook_endpoint = UpdateWebhookEndpointMutation.Field()
+    set_sftp_destination = SetSftpDestinationMutation.Field()

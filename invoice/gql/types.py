@@ -202,6 +202,8 @@ class InvoiceGQLType(TenantObjectType):
     line_items = graphene.List(graphene.NonNull(InvoiceLineItemGQLType), required=True)
     payments = graphene.List(graphene.NonNull(InvoicePaymentGQLType), required=True)
     events = graphene.List(graphene.NonNull(InvoiceEventGQLType), required=True)
+    deliveries = graphene.List(graphene.NonNull("invoice.gql.delivery.DeliveryGQLType"), required=True,
+                               description="what was sent of this invoice, by which channel, how it ended")
     is_editable = graphene.Boolean(required=True)
     amount_to_refund = graphene.Decimal(required=True, description="the balance in favour of the buyer: accepted "
                                                                    "payments beyond the total (overpayments)")
@@ -262,6 +264,12 @@ class InvoiceGQLType(TenantObjectType):
     def resolve_events(self, info):
         return [event for event in self.events.all() if not event.is_deleted]
 
+    def resolve_deliveries(self, info):
+        from core.gql.auth import authorize
+
+        authorize(info, ("invoice.view_delivery",))
+        return list(self.deliveries.all())
+
     def resolve_amount_to_refund(self, info):
         return self.amount_to_refund
 
@@ -297,6 +305,11 @@ class InvoiceGQLType(TenantObjectType):
             prefetches.append(Prefetch("payments", queryset=InvoicePayment.objects.filter(is_deleted=False)))
         if "events" in selected:
             prefetches.append(Prefetch("events", queryset=InvoiceEvent.objects.filter(is_deleted=False).select_related("user")))
+        if "deliveries" in selected:
+            from invoice.delivery.models import Delivery, DeliveryAttempt
+
+            prefetches.append(Prefetch("deliveries", queryset=Delivery.objects.select_related("document").prefetch_related(
+                Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("number")))))
         if "relatedInvoice" in selected:
             qs = qs.select_related("related_invoice")
         return qs.prefetch_related(*prefetches)

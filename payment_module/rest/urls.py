@@ -3,6 +3,14 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.rest import openapi  # noqa: F401 - registers the authentication schemes
+from payment_module.rest.delivery import (
+    DeliveryReplayView,
+    DeliveryView,
+    SendDocumentView,
+    WebhookDeliveriesView,
+    WebhooksView,
+    WebhookView,
+)
 from payment_module.rest.views import (
     InvoiceDocumentDownloadView,
     InvoiceDocumentsView,
@@ -14,6 +22,12 @@ urlpatterns = [
     path("invoices", InvoiceDocumentsView.as_view(), name="v2-invoices"),
     path("invoices/<str:id>", InvoiceDocumentView.as_view(), name="v2-invoice"),
     path("invoices/<str:id>/download", InvoiceDocumentDownloadView.as_view(), name="v2-invoice-download"),
+    path("invoices/<str:id>/send", SendDocumentView.as_view(), name="v2-invoice-send"),
+    path("deliveries/<str:id>", DeliveryView.as_view(), name="v2-delivery"),
+    path("deliveries/<str:id>/replay", DeliveryReplayView.as_view(), name="v2-delivery-replay"),
+    path("webhooks", WebhooksView.as_view(), name="v2-webhooks"),
+    path("webhooks/<str:id>", WebhookView.as_view(), name="v2-webhook"),
+    path("webhooks/<str:id>/deliveries", WebhookDeliveriesView.as_view(), name="v2-webhook-deliveries"),
     path("schema", SpectacularAPIView.as_view(), name="v2-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="v2-schema"), name="v2-docs"),
     re_path(r"^.*$", route_not_found),  # last: unknown /v2 paths answer JSON too

@@ -94,6 +94,9 @@ OWN_ORGANISATION_ONLY = {
     "Mutation.createOperator": "creates an operator in the caller's organisation; no id-like input",
     "Mutation.createApiKey": "creates an API key of the caller's organisation; no id-like input",
     "Mutation.changeUserLanguage": "changes the caller's own front-end language; no id-like input",
+    "Mutation.updateDeliverySettings": "changes the caller's organisation's e-mail settings; no id-like input",
+    "Mutation.createWebhookEndpoint": "registers an endpoint of the caller's organisation; no id-like input",
+    "Mutation.setSftpDestination": "sets the caller's organisation's SFTP destination; no id-like input",
 }
 # Inputs named like ids that hold no object id.
 NOT_IDS = {"languageId": "a language code of the `languages` query (changeUserLanguage)"}
@@ -260,6 +263,27 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
         url=f"s3://molink-invoices/{storage_key}", content_type="application/pdf", checksum="a" * 64, size=1234,
         start_date=date(2026, 1, 1), end_date=date(2026, 1, 31), idempotency_key=idempotency_key,
         date_generated=datetime(2026, 2, 1, tzinfo=UTC))
+    # Delivery: an endpoint, an SFTP destination, settings, and deliveries of each channel with a try.
+    from invoice.delivery import services as delivery_services
+    from invoice.delivery.models import Delivery, DeliveryAttempt
+
+    endpoint, webhook_secret = delivery_services.webhook_endpoint_create(
+        actor=user_a, organization=org_a, url="https://hooks.alpha-secret.test/molink", description="Hook Alpha secret")
+    delivery_services.delivery_settings_update(actor=user_a, organization=org_a, changes={
+        "email_subject": "Objet Alpha secret {invoice_number}", "email_reply_to": "compta@alpha-secret.test"})
+    import asyncssh
+
+    delivery_services.sftp_destination_set(actor=user_a, organization=org_a, data={
+        "host": "sftp.alpha-secret.test", "username": "depot-alpha-secret", "password": "mdp-alpha-secret",
+        "host_key": asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode(),
+        "remote_folder": "/depot-alpha-secret/{year}"})
+    mailed = Delivery.objects.create(organization=org_a, invoice=validated, document=document, channel="email",
+                                     recipient="contact@alpha-secret.test", status="sent",
+                                     provider_message_id="<delivery.alpha-secret@molink.test>")
+    DeliveryAttempt.objects.create(delivery=mailed, number=1, outcome="sent")
+    Delivery.objects.create(organization=org_a, invoice=validated, channel="webhook", event="invoice.validated",
+                            recipient=endpoint.url, webhook_endpoint=endpoint, status="failed",
+                            payload={"secret": "Charge utile Alpha secrete"}, error_message="Erreur Alpha secrete")
     # A mutation log with a clientMutationId, written the way clients write it.
     cmid = "cmid-alpha-secret-0001"
     answer = _post(get_token(user_a), f'mutation {{ createInvoiceEventMessage(input: {{invoiceId: "{validated.pk}", '
@@ -272,7 +296,10 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
         "EXT-ALPHA-VALID", "Ligne Alpha brouillon", "Ligne Alpha validee", "Ligne Alpha payee", "Ligne Alpha annulee",
         "Ligne Alpha supprimee", "VIR-ALPHA-PARTIEL", "Payeur Alpha Secret", "VIR-ALPHA-TOTAL", message.message,
         "Annulation Alpha secrete", storage_key, cmid, "Relance Alpha confidentielle", "Libelle Alpha secret",
-        idempotency_key, *(order.reference for order in orders), *(order.description for order in orders),
+        idempotency_key, endpoint.url, "Hook Alpha secret", webhook_secret, "Objet Alpha secret",
+        "compta@alpha-secret.test", "sftp.alpha-secret.test", "depot-alpha-secret", "mdp-alpha-secret",
+        "<delivery.alpha-secret@molink.test>", "Charge utile Alpha secrete", "Erreur Alpha secrete",
+        *(order.reference for order in orders), *(order.description for order in orders),
         *(invoice.code for invoice in (draft, validated, paid, cancelled, credit_note, deleted) if invoice.code),
     }
     strings = [cmid, idempotency_key]
@@ -292,6 +319,9 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
                          reference="CMD-BETA-VISIBLE-1", ordered_at=datetime(2026, 3, 1, tzinfo=UTC))
     calculation_rule_create(actor=user_b, organization=org_b,
                             data=RuleInput(code="TVA-BETA-VISIBLE", label="Taux Beta", rate=Decimal("0.05")))
+    delivery_services.sftp_destination_set(actor=user_b, organization=org_b, data={
+        "host": "sftp.beta.test", "username": "beta", "password": "beta-pass",
+        "host_key": asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()})
     draft_b = invoice_create(actor=user_b, organization=org_b, data={"note": "Note Beta visible"})
     line_b = line_add(actor=user_b, invoice=draft_b, data={"description": "Ligne Beta visible", "quantity": "1",
                                                             "unit_price": "5"})
