@@ -77,6 +77,8 @@ class DeliveryGQLType(TenantObjectType):
 
 
 class WebhookEndpointGQLType(TenantObjectType):
+    events = graphene.List(graphene.NonNull(graphene.String), required=True)
+
     class Meta:
         model = WebhookEndpoint
         permissions = ("invoice.view_webhookendpoint",)
