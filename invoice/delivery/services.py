@@ -562,7 +562,7 @@ def delivery_fail(delivery_id, *, code: str | None = None, message: str | None =
                   source: str = "dlq") -> Delivery | None:
     """Mark a delivery `failed` with its reason: WARNING event on the invoice, alert, metric. A
     webhook endpoint whose delivery failed after all its retries is disabled (with an alert)."""
-    row = (Delivery.objects.select_for_update().select_related("invoice", "webhook_endpoint", "document")
+    row = (Delivery.objects.select_for_update(of=("self",)).select_related("invoice", "webhook_endpoint", "document")
            .filter(pk=delivery_id).first())
     if row is None:
         alerts.error("dead-lettered delivery %s does not exist", delivery_id)

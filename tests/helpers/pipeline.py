@@ -89,21 +89,28 @@ def test_database_url() -> str:
     return f"postgresql://{user}@{host}:{port}/{db['NAME']}"
 
 
+def delivery_queue_of(queue: str) -> str:
+    return f"{queue}_deliveries"
+
+
 class Worker:
-    """`celery -A config worker` in a subprocess, consuming one queue with the solo pool."""
+    """`celery -A config worker` in a subprocess, consuming one document queue and its delivery
+    queue (`<queue>_deliveries`, see delivery_queue_of) with the solo pool."""
 
     def __init__(self, queue: str, env: dict, log_path: Path):
         self.queue = queue
         self.log_path = log_path
         self.env = {**os.environ, "DEBUG": "1", "DATABASE_URL": test_database_url(),
                     "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "INVOICE_DOCUMENTS_QUEUE": queue,
+                    "DELIVERY_QUEUE": delivery_queue_of(queue),
                     "PYTHONUNBUFFERED": "1", "AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard", **env}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, "--pool=solo",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", f"{self.queue},{delivery_queue_of(self.queue)}",
+             "--pool=solo",
              "-l", "INFO", "--without-mingle", "--without-gossip", "-n", f"it-{uuid.uuid4().hex[:8]}@%h"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )

@@ -30,5 +30,7 @@ def queue(settings):
     assert not settings.CELERY_TASK_ALWAYS_EAGER, "integration tests need CELERY_BROKER_URL (RabbitMQ)"
     name = f"it_documents_{uuid.uuid4().hex[:10]}"
     settings.INVOICE_DOCUMENTS_QUEUE = name
+    settings.DELIVERY_QUEUE = pipeline.delivery_queue_of(name)
     yield name
     queues.delete_topology(name)
+    queues.delete_topology(settings.DELIVERY_QUEUE)

@@ -107,7 +107,7 @@ def test_storage_down_retries_three_times_then_dead_letters_and_fails(queue, wor
     assert row.error_code == "STORAGE_UNAVAILABLE"
     assert queues.queue_depth(queue) == 0
     # when: the DLQ monitor drains it
-    result = pipeline.run_manage(["dlq_monitor", "--drain", "--timeout", "2"], {"INVOICE_DOCUMENTS_QUEUE": queue})
+    result = pipeline.run_manage(["dlq_monitor", "--drain", "--timeout", "2"], {"INVOICE_DOCUMENTS_QUEUE": queue, "DELIVERY_QUEUE": pipeline.delivery_queue_of(queue)})
     # then
     assert result.returncode == 0, result.stderr
     row = reload(document)
