@@ -299,7 +299,8 @@ def make_worker_class(pipeline, pool: str, concurrency: int):
                 return super().start()
             log = open(self.log_path, "ab")  # noqa: SIM115 - the worker writes it until stopped
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, f"--pool={pool}",
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q",
+                 f"{self.queue},{pipeline.delivery_queue_of(self.queue)}", f"--pool={pool}",
                  "-c", str(concurrency), "-l", "INFO", "--without-mingle", "--without-gossip",
                  "-n", f"chaos-{uuid.uuid4().hex[:8]}@%h"],
                 cwd=pipeline.REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,

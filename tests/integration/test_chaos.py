@@ -53,6 +53,21 @@ def test_chaos_drill_loses_nothing(org_a, user_a, tmp_path):
         assert figures.reaped > 0
 
 
+def test_delivery_drill_sends_everything_once(org_a, user_a, tmp_path, caplog):
+    """CI size of bench/delivery_chaos.py: 40 created documents × e-mail, webhook and SFTP while a
+    worker is SIGKILLed and every receiver fails 20 % of what it gets."""
+    from bench.delivery_chaos import run_delivery_drill
+
+    figures = run_delivery_drill(organization=org_a, actor=user_a, documents=40, kills=1, fault_rate=0.2, seed=7,
+                                 log_dir=tmp_path, timeout=180.0)
+    print("\n" + figures.report())
+    assert figures.broken == [], figures.report()
+    assert figures.created == 40 and figures.kills == 1
+    assert sum(figures.deliveries.values()) == 120 and figures.queued_left == 0
+    assert all(figures.faults[channel] > 0 for channel in ("email", "webhook", "sftp"))
+    assert figures.duplicates == 0
+
+
 def test_two_concurrent_runs_of_one_document_store_the_bytes_of_its_checksum(s3_server, settings, monkeypatch,
                                                                           org_a, user_a):
     """A message delivered twice (redelivered after a broker connection loss while its first run
