@@ -41,7 +41,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.chaos import DEFAULT_BROKER, DEFAULT_DATABASE, _create_database, make_worker_class  # noqa: E402
+from bench.chaos import (
+    DEFAULT_BROKER,
+    DEFAULT_DATABASE,
+    _create_database,
+    make_worker_class,
+)
 
 CHANNELS = ("email", "webhook", "sftp")
 
@@ -98,8 +103,8 @@ class DeliveryFigures:
         return not self.broken
 
     def report(self) -> str:
-        lines = [f"delivery drill: {self.documents} documents requested, {self.created} created, "
-                 f"{self.kills} worker kills, {self.wall_seconds:.1f} s"]
+        lines = [(f"delivery drill: {self.documents} documents requested, {self.created} created, "
+                  f"{self.kills} worker kills, {self.wall_seconds:.1f} s")]
         for channel in CHANNELS:
             lines.append(f"  {channel:8} sent {self.deliveries[(channel, 'sent')]:5}  failed "
                          f"{self.deliveries[(channel, 'failed')]:3}  faults injected {self.faults.get(channel, 0)}")

@@ -22,7 +22,12 @@ from django.utils import timezone
 
 from core import metrics
 from core.errors import DomainError
-from core.validation import ensure_email, ensure_int_range, ensure_max_length, ensure_required
+from core.validation import (
+    ensure_email,
+    ensure_int_range,
+    ensure_max_length,
+    ensure_required,
+)
 from invoice.constants import DocumentStatus, EventType, InvoiceStatus
 from invoice.delivery import secrets as stored
 from invoice.delivery import templates

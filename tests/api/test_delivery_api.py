@@ -12,7 +12,13 @@ from core.models import Membership
 from invoice.delivery.models import Delivery, WebhookEndpoint
 from tests.api.conftest import bearer
 from tests.helpers.fixtures import make_user
-from tests.helpers.graphql import assert_mutation_errors, assert_mutation_ok, data, error_codes, post
+from tests.helpers.graphql import (
+    assert_mutation_errors,
+    assert_mutation_ok,
+    data,
+    error_codes,
+    post,
+)
 from tests.invoice.delivery.servers import WebhookReceiver
 
 pytestmark = pytest.mark.django_db

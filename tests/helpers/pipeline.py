@@ -16,16 +16,17 @@ import boto3
 from django.conf import settings
 from django.db import connection
 
+from invoice.delivery.sandbox import free_port  # noqa: F401 - re-exported: one definition
 
 REPO = Path(__file__).resolve().parents[2]
 S3_REGION = "us-east-1"
 S3_KEYS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def s3_env(endpoint: str, bucket: str) -> dict:
+    """The environment of a worker process storing to S3 at `endpoint`."""
+    return {"STORAGE_BACKEND": "s3", "S3_ENDPOINT_URL": endpoint, "S3_BUCKET": bucket, "S3_REGION": S3_REGION,
+            **S3_KEYS}
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):
@@ -106,7 +107,7 @@ class Worker:
                     "PYTHONUNBUFFERED": "1", "AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard", **env}
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", f"{self.queue},{delivery_queue_of(self.queue)}",

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from core.errors import DomainError
+from invoice import queues
 from invoice.models import (
     Invoice,
     InvoiceDocument,
@@ -21,7 +22,6 @@ from invoice.models import (
 from payment_module.constants import OrderKind
 from payment_module.models import Order
 from payment_module.services.billing import generate_operator_invoice
-from invoice import queues
 from tests.helpers.concurrency import run_together
 from tests.payment_module.helpers import (
     OTHER_OPERATOR_DATA,

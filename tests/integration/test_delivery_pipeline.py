@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -19,24 +18,13 @@ from invoice.constants import DocumentStatus, EventType
 from invoice.delivery import services
 from invoice.delivery.channels import webhook
 from invoice.delivery.models import Delivery, DeliveryStatus
-from invoice.delivery.tasks import deliver
 from invoice.models import InvoiceDocument, InvoiceEvent
 from invoice.services import documents
 from invoice.services.payments import payment_record
 from tests.helpers import pipeline
-from tests.integration.test_document_pipeline import issued_invoice, s3_env, workers  # noqa: F401 - fixtures
 from tests.invoice.delivery.servers import SftpServer, SmtpServer, WebhookReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def bucket(s3_server, settings):
-    name = f"it-{uuid.uuid4().hex[:12]}"
-    pipeline.s3_client(s3_server).create_bucket(Bucket=name)
-    settings.STORAGE_BACKEND = "s3"
-    settings.STORAGES = pipeline.storages_for(s3_server, name)
-    return name
 
 
 def smtp_env(server) -> dict:
@@ -60,7 +48,7 @@ def test_a_created_document_is_mailed_by_the_worker_with_its_bytes(s3_server, bu
     # given
     services.delivery_settings_update(actor=user_a, organization=org_a, changes={"email_mode": "automatic"})
     with SmtpServer() as smtp:
-        workers(queue, **s3_env(s3_server, bucket), **smtp_env(smtp))
+        workers(queue, **pipeline.s3_env(s3_server, bucket), **smtp_env(smtp))
         # when
         document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
         document = created(document)
@@ -79,7 +67,7 @@ def test_a_created_document_is_mailed_by_the_worker_with_its_bytes(s3_server, bu
 def test_smtp_down_retries_then_dead_letters_and_fails_with_the_reason(s3_server, bucket, queue, workers,
                                                                        issued_invoice, user_a, org_a):
     # given: nothing listens on the SMTP port
-    workers(queue, **s3_env(s3_server, bucket), **smtp_env(None), DELIVERY_RETRY_BACKOFF="0.2", DELIVERY_MAX_RETRIES="2")
+    workers(queue, **pipeline.s3_env(s3_server, bucket), **smtp_env(None), DELIVERY_RETRY_BACKOFF="0.2", DELIVERY_MAX_RETRIES="2")
     document = created(documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json"))
     # when
     [delivery] = services.send_document(actor=user_a, organization=org_a, document=document)
@@ -95,7 +83,7 @@ def test_smtp_down_retries_then_dead_letters_and_fails_with_the_reason(s3_server
 def test_the_same_delivery_message_twice_sends_one_mail(s3_server, bucket, queue, workers, issued_invoice,
                                                         user_a, org_a, settings):
     with SmtpServer() as smtp:
-        workers(queue, **s3_env(s3_server, bucket), **smtp_env(smtp))
+        workers(queue, **pipeline.s3_env(s3_server, bucket), **smtp_env(smtp))
         document = created(documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice,
                                                       fmt="json"))
         [delivery] = services.send_document(actor=user_a, organization=org_a, document=document)
@@ -124,7 +112,7 @@ def test_webhooks_arrive_signed_in_order_retried_and_survive_a_worker_kill(s3_se
             original(handler)
 
         receiver.server.RequestHandlerClass.do_POST = slow_second
-        env = {**s3_env(s3_server, bucket), "WEBHOOK_RETRY_SCHEDULE": "0.2,0.2,0.2", "DELIVERY_LEASE": "3"}
+        env = {**pipeline.s3_env(s3_server, bucket), "WEBHOOK_RETRY_SCHEDULE": "0.2,0.2,0.2", "DELIVERY_LEASE": "3"}
         worker = workers(queue, **env)
         # when: the invoice is paid
         payment_record(actor=user_a, invoice=issued_invoice, data={"amount_payed": issued_invoice.amount_total,
@@ -151,7 +139,7 @@ def test_a_created_document_is_uploaded_by_sftp(s3_server, bucket, queue, worker
         services.sftp_destination_set(actor=user_a, organization=org_a, data={
             "host": "127.0.0.1", "port": server.port, "username": server.user, "password": server.password,
             "host_key": server.host_key_line, "remote_folder": "/in/{year}"})
-        workers(queue, **s3_env(s3_server, bucket))
+        workers(queue, **pipeline.s3_env(s3_server, bucket))
         document = created(documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice,
                                                       fmt="json"))
         [delivery] = finished({"document": document, "channel": "sftp"})

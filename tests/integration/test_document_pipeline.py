@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
-import uuid
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -16,52 +14,9 @@ from invoice import queues
 from invoice.constants import DocumentStatus, EventType
 from invoice.models import InvoiceDocument, InvoiceEvent
 from invoice.services import documents
-from invoice.services.invoices import invoice_create, invoice_validate
-from invoice.services.lines import line_add
 from tests.helpers import pipeline
-from tests.helpers.parties import make_conformant_buyer, make_conformant_seller
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def bucket(s3_server, settings):
-    name = f"it-{uuid.uuid4().hex[:12]}"
-    pipeline.s3_client(s3_server).create_bucket(Bucket=name)
-    settings.STORAGE_BACKEND = "s3"
-    settings.STORAGES = pipeline.storages_for(s3_server, name)
-    return name
-
-
-@pytest.fixture
-def workers(tmp_path):
-    started: list[pipeline.Worker] = []
-
-    def start(queue: str, **env) -> pipeline.Worker:
-        worker = pipeline.Worker(queue, env, tmp_path / f"worker-{len(started)}.log").start()
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
-
-
-def s3_env(endpoint: str, bucket: str) -> dict:
-    return {"STORAGE_BACKEND": "s3", "S3_ENDPOINT_URL": endpoint, "S3_BUCKET": bucket, "S3_REGION": pipeline.S3_REGION,
-            **pipeline.S3_KEYS}
-
-
-@pytest.fixture
-def issued_invoice(org_a, user_a):
-    """Its XML and Factur-X pass the schematrons: a complete seller and buyer."""
-    buyer = make_conformant_buyer(make_conformant_seller(org_a))
-    invoice = invoice_create(actor=user_a, organization=org_a, data={
-        "note": "Pompes funèbres Léa Çelik", "thirdparty_type": "operator", "thirdparty_id": str(buyer.pk)})
-    for index in range(3):
-        line_add(actor=user_a, invoice=invoice, data={"description": f"Avis de décès n°{index}",
-                                                      "quantity": Decimal(1), "unit_price": Decimal("89.00")})
-    return invoice_validate(actor=user_a, invoice=invoice)
 
 
 def reload(document) -> InvoiceDocument:
@@ -70,7 +25,7 @@ def reload(document) -> InvoiceDocument:
 
 def test_request_is_generated_by_a_real_worker_into_s3(s3_server, bucket, queue, workers, issued_invoice, user_a, org_a):
     # given
-    workers(queue, **s3_env(s3_server, bucket))
+    workers(queue, **pipeline.s3_env(s3_server, bucket))
     # when
     document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
     # then
@@ -95,7 +50,7 @@ def test_request_is_generated_by_a_real_worker_into_s3(s3_server, bucket, queue,
 def test_storage_down_retries_three_times_then_dead_letters_and_fails(queue, workers, issued_invoice, user_a, org_a, bucket):
     # given: S3 unreachable, DLQ left to the monitor so its depth can be checked
     closed_port = pipeline.free_port()
-    workers(queue, **s3_env(f"http://127.0.0.1:{closed_port}", bucket), INVOICE_DOCUMENT_RETRY_BACKOFF="0.1",
+    workers(queue, **pipeline.s3_env(f"http://127.0.0.1:{closed_port}", bucket), INVOICE_DOCUMENT_RETRY_BACKOFF="0.1",
             INVOICE_DLQ_IN_WORKER="0")
     # when
     document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
@@ -124,14 +79,14 @@ def test_worker_killed_mid_task_redelivers_and_creates_once(s3_server, bucket, q
     # given: a worker whose S3 hangs, so the task is stuck mid-way (after its run was counted)
     hole = pipeline.BlackHole()
     try:
-        stuck = workers(queue, **s3_env(f"http://127.0.0.1:{hole.port}", bucket))
+        stuck = workers(queue, **pipeline.s3_env(f"http://127.0.0.1:{hole.port}", bucket))
         document = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
         pipeline.wait_for(lambda: reload(document).attempts == 1 and hole.clients, what="the task to be mid-way")
         # when
         stuck.kill()
     finally:
         hole.close()
-    workers(queue, **s3_env(s3_server, bucket))
+    workers(queue, **pipeline.s3_env(s3_server, bucket))
     # then: redelivered, created once, one object
     done = pipeline.wait_for(lambda: reload(document).status == DocumentStatus.CREATED and reload(document),
                              what="the redelivered document to be created")
@@ -152,7 +107,7 @@ def _other_backends() -> set[int]:
 def test_worker_keeps_its_database_connection_and_replaces_a_broken_one(
         s3_server, bucket, queue, workers, org_a, user_a, issued_invoice):
     # given: a worker that has generated one document
-    workers(queue, **s3_env(s3_server, bucket))
+    workers(queue, **pipeline.s3_env(s3_server, bucket))
     created = lambda document: reload(document).status == DocumentStatus.CREATED and reload(document)
     first = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="json")
     pipeline.wait_for(lambda: created(first), what="the first document")
@@ -177,7 +132,7 @@ def test_a_file_that_breaks_a_schematron_rule_fails_and_nothing_is_stored(
     # given: a worker, and the Factur-X of an invoice that passes both schematrons
     from payment_module.models import Operator
 
-    workers(queue, **s3_env(s3_server, bucket))
+    workers(queue, **pipeline.s3_env(s3_server, bucket))
     s3 = pipeline.s3_client(s3_server)
     good = documents.document_request(actor=user_a, organization=org_a, invoice=issued_invoice, fmt="facturx")
     good = pipeline.wait_for(lambda: reload(good).status == DocumentStatus.CREATED and reload(good),

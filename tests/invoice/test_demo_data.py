@@ -10,7 +10,6 @@ from django.core.management import call_command
 
 from core.models import Membership, Organization, User
 from invoice.constants import DocumentType, EventType, InvoiceStatus, PaymentStatus
-from payment_module.models import Operator
 from invoice.models import (
     Invoice,
     InvoiceEvent,
@@ -19,6 +18,7 @@ from invoice.models import (
     InvoicePayment,
 )
 from invoice.selectors import invoice_list
+from payment_module.models import Operator
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ after a crash between the server's acceptance and our record is recognisably the
 from __future__ import annotations
 
 import smtplib
-import socket
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -58,6 +57,6 @@ def send(delivery, *, settings_row, buyer_name: str, reply_to: str) -> Sent:
         raise ChannelError("SMTP_REJECTED" if exc.smtp_code >= 500 else "SMTP_TEMPORARY",
                            f"{exc.smtp_code} {text}", retryable=exc.smtp_code < 500,
                            response_status=exc.smtp_code) from exc
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         raise ChannelError("SMTP_UNAVAILABLE", f"{exc.__class__.__name__}: {exc}", retryable=True) from exc
     return Sent(message_id(delivery))

@@ -53,26 +53,25 @@ def parse_private_key(text: str, passphrase: str | None = None):
 async def _upload(destination, address: str, folder: str, name: str, content: bytes, tag: str) -> str:
     password = stored.decrypt(destination.password_encrypted) or None
     private_key = stored.decrypt(destination.private_key_encrypted)
-    options = dict(
-        host=address, port=destination.port, username=destination.username, password=password,
-        client_keys=[parse_private_key(private_key)] if private_key else None,
-        known_hosts=([parse_host_key(destination.host_key)], [], []),
-        connect_timeout=settings.SFTP_TIMEOUT, login_timeout=settings.SFTP_TIMEOUT,
-        agent_path=None, config=None, preferred_auth="publickey,password",
-    )
-    async with asyncssh.connect(**options) as connection:
-        async with connection.start_sftp_client() as sftp:
-            await sftp.makedirs(folder, exist_ok=True)
-            final, temporary = posixpath.join(folder, name), posixpath.join(folder, f".{name}.{tag}.part")
-            async with sftp.open(temporary, "wb") as handle:
-                await handle.write(content)
-            try:
-                await sftp.posix_rename(temporary, final)
-            except asyncssh.SFTPOpUnsupported:  # a server without the extension: plain rename
-                if await sftp.exists(final):
-                    await sftp.remove(final)
-                await sftp.rename(temporary, final)
-            return final
+    options = {
+        "host": address, "port": destination.port, "username": destination.username, "password": password,
+        "client_keys": [parse_private_key(private_key)] if private_key else None,
+        "known_hosts": ([parse_host_key(destination.host_key)], [], []),
+        "connect_timeout": settings.SFTP_TIMEOUT, "login_timeout": settings.SFTP_TIMEOUT,
+        "agent_path": None, "config": None, "preferred_auth": "publickey,password",
+    }
+    async with asyncssh.connect(**options) as connection, connection.start_sftp_client() as sftp:
+        await sftp.makedirs(folder, exist_ok=True)
+        final, temporary = posixpath.join(folder, name), posixpath.join(folder, f".{name}.{tag}.part")
+        async with sftp.open(temporary, "wb") as handle:
+            await handle.write(content)
+        try:
+            await sftp.posix_rename(temporary, final)
+        except asyncssh.SFTPOpUnsupported:  # a server without the extension: plain rename
+            if await sftp.exists(final):
+                await sftp.remove(final)
+            await sftp.rename(temporary, final)
+        return final
 
 
 def send(delivery, **_context) -> Sent:
@@ -100,6 +99,6 @@ def send(delivery, **_context) -> Sent:
         raise ChannelError("SFTP_AUTH_FAILED", f"the server refused our login: {exc}", retryable=False) from exc
     except asyncssh.SFTPPermissionDenied as exc:
         raise ChannelError("SFTP_PERMISSION_DENIED", f"cannot write in {folder}: {exc}", retryable=False) from exc
-    except (asyncssh.Error, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, asyncssh.Error, OSError) as exc:
         raise ChannelError("SFTP_UNAVAILABLE", f"{exc.__class__.__name__}: {exc}", retryable=True) from exc
     return Sent(f"sftp://{destination.host}:{destination.port}{path}")

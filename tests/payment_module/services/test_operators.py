@@ -275,7 +275,7 @@ def test_adjacent_periods_other_kinds_and_other_organisations_do_not_overlap(use
 
 def test_a_tariff_is_in_the_organisations_currency_unless_told_and_currencies_do_not_overlap(user_a, org_a, tariffs_a):
     # when: the same kind and period as an existing EUR tariff, in Swiss francs; then one by default
-    chf = tariff_create(actor=user_a, organization=org_a, data=tariff_data(currency_code=" chf ", unit_price=Decimal("95")))
+    chf = tariff_create(actor=user_a, organization=org_a, data=tariff_data(currency_code=" chf ", unit_price=Decimal(95)))
     default = tariff_create(actor=user_a, organization=org_a, data=tariff_data(
         order_kind=OrderKind.THANKS_NOTICE, tax_rule=FR_VAT_5_5.id))
 
