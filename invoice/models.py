@@ -21,7 +21,7 @@ from invoice.constants import (
     ReconciliationStatus,
 )
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 
 def money_field(**kwargs) -> models.DecimalField:
@@ -110,7 +110,7 @@ class InvoiceLineItem(HistoryBusinessModel):
     description = models.TextField(blank=True, default="")
     details = models.JSONField(null=True, blank=True)
     ledger_account = models.CharField(max_length=64, blank=True, default="")
-    quantity = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal("1"))
+    quantity = models.DecimalField(max_digits=18, decimal_places=4, default=Decimal(1))
     unit_price = models.DecimalField(max_digits=18, decimal_places=4, default=ZERO)
     discount = models.DecimalField(max_digits=5, decimal_places=4, default=ZERO)
     deduction = money_field()
@@ -250,7 +250,7 @@ class InvoiceDocument(models.Model):
 
 
 # Delivery models live in their package; importing them here registers them with the app.
-from invoice.delivery.models import (  # noqa: E402
+from invoice.delivery.models import (
     Delivery,
     DeliveryAttempt,
     DeliverySettings,

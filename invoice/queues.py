@@ -68,6 +68,18 @@ def _declare(channel) -> None:
         work_queue(queue)(channel).declare()
 
 
+def give_up(task, row_id: str, *, code: str, message: str, fail, what: str, logger) -> str:
+    """The end of a task that will not succeed: reject its message to the dead-letter queue, whose
+    consumer calls `fail` (invoice.dlq); in eager mode (no broker, no DLQ) call `fail` here."""
+    from celery.exceptions import Reject
+
+    if task.request.is_eager:
+        fail(row_id, code=code, message=message, source="eager")
+        return "failed"
+    logger.error("%s %s: giving up (%s), dead-lettering", what, row_id, code)
+    raise Reject(f"{code}: {message}", requeue=False)
+
+
 def queue_depth(name: str) -> int:
     """Messages ready in queue `name` (raises if it does not exist): the DLQ alert's and the
     drills' reading."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.exceptions import Reject
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from invoice.queues import give_up
 from invoice.renderers import RenderError
 from invoice.services import documents
 from invoice.storage import StorageUnavailable
@@ -59,11 +59,8 @@ def generate_document(self, document_id: str) -> str:
     except documents.InvoiceDocument.DoesNotExist:
         code, message = "NOT_FOUND", f"document {document_id} does not exist"
     _note_error(document_id, code, message)
-    if self.request.is_eager:
-        documents.document_fail(document_id, code=code, message=message, source="eager")
-        return "failed"
-    logger.error("document %s: giving up (%s), dead-lettering", document_id, code)
-    raise Reject(f"{code}: {message}", requeue=False)
+    return give_up(self, document_id, code=code, message=message, fail=documents.document_fail, what="document",
+                   logger=logger)
 
 
 @shared_task(name="invoice.reap_stuck_documents")
@@ -72,4 +69,4 @@ def reap_stuck_documents() -> dict:
 
 
 # Delivery's tasks live in their package; importing them here lets the worker find them.
-from invoice.delivery.tasks import deliver, dispatch_due_deliveries  # noqa: E402, F401
+from invoice.delivery.tasks import deliver, dispatch_due_deliveries  # noqa: F401

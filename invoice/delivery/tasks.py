@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.exceptions import Reject
 from django.db import InterfaceError, OperationalError
 
 from invoice.delivery import services
+from invoice.queues import give_up
 
 logger = logging.getLogger("molink.delivery")
 
@@ -32,11 +32,8 @@ def deliver(self, delivery_id: str) -> str:
         raise self.retry(exc=exc, countdown=5.0) from None
     except services.DeliveryGiveUp as exc:
         code, message = exc.code, exc.message
-    if self.request.is_eager:
-        services.delivery_fail(delivery_id, code=code, message=message, source="eager")
-        return "failed"
-    logger.error("delivery %s: giving up (%s), dead-lettering", delivery_id, code)
-    raise Reject(f"{code}: {message}", requeue=False)
+    return give_up(self, delivery_id, code=code, message=message, fail=services.delivery_fail, what="delivery",
+                   logger=logger)
 
 
 @shared_task(name="invoice.dispatch_due_deliveries")
