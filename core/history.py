@@ -48,6 +48,24 @@ def bulk_create_with_history(model: type[models.Model], objs: list, *, actor, re
     return _bulk(objs, model, default_user=actor, default_change_reason=reason)
 
 
+def bulk_update_with_history(model: type[models.Model], objs: list, *, fields: list[str], actor, reason: str) -> None:
+    """The bulk twin of save_with_history for changed rows: stamps the audit columns, bumps
+    `version`, updates `fields` in batches and records one history row per object."""
+    from django.utils import timezone
+    from simple_history.utils import bulk_update_with_history as _bulk
+
+    now = timezone.now()
+    fields = list(fields)
+    for obj in objs:
+        if hasattr(obj, "user_updated_id"):
+            obj.user_updated = actor
+            obj.version = (obj.version or 0) + 1
+            obj.date_updated = now
+    if objs and hasattr(objs[0], "user_updated_id"):
+        fields += [name for name in ("user_updated", "version", "date_updated") if name not in fields]
+    _bulk(objs, model, fields, batch_size=500, default_user=actor, default_change_reason=reason)
+
+
 IGNORED_FIELDS = {"date_updated", "user_updated", "version"}
 
 
