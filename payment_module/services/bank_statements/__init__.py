@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from core.tenancy import get_scoped, scope
 from invoice.constants import ReconciliationStatus
 from invoice.error_codes import InvoiceErrorCode
 from invoice.services.payments import payments_record_bulk
@@ -37,7 +38,8 @@ from payment_module.services.bank_statements.parsing import (
     parse_statement,
 )
 
-__all__ = ["CsvMapping", "ImportReport", "bank_statement_import", "parse_statement"]
+__all__ = ["CsvMapping", "ImportReport", "bank_statement_get", "bank_statement_import", "bank_statement_list",
+           "parse_statement", "statement_report"]
 
 PAYMENT_ORIGIN = "bank_statement"
 REFUSAL_REASONS = {InvoiceErrorCode.OVERPAYMENT: MatchReason.OVERPAYMENT,
@@ -66,9 +68,10 @@ class ImportReport:
                 "ambiguous": self.ambiguous, "duplicate": self.duplicate, "ignored": self.ignored}
 
 
-def bank_statement_import(*, actor, organization, content: bytes, fmt: str, file_name: str = "",
+def bank_statement_import(*, actor, organization, content: bytes, fmt: str | None = None, file_name: str = "",
                           csv_mapping: CsvMapping | None = None) -> ImportReport:
-    parsed = parse_statement(content, fmt, csv_mapping)
+    """Import one statement file (fmt None: inferred from the file name, else the content)."""
+    parsed = parse_statement(content, fmt, csv_mapping, file_name)
     sha256 = hashlib.sha256(content).hexdigest()
     for attempt in (1, 2):
         try:
@@ -79,6 +82,24 @@ def bank_statement_import(*, actor, organization, content: bytes, fmt: str, file
             if attempt == 2:  # replayed once already: not a concurrent import of the same lines
                 raise
     raise AssertionError("unreachable")
+
+
+def bank_statement_list(organization):
+    return scope(BankStatement.objects.select_related("created_by"), organization)
+
+
+def bank_statement_get(organization, pk, *, field: str = "id") -> BankStatement:
+    return get_scoped(BankStatement.objects.select_related("created_by"), organization, pk, what="bank statement",
+                      field=field)
+
+
+def statement_report(statement: BankStatement) -> ImportReport:
+    """The report of a stored statement, as its import gave it (lines read back in one query)."""
+    unmatched = list(statement.lines.filter(match_status__in=(MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS))
+                     .select_related("matched_invoice").order_by("position"))
+    return ImportReport(statement, False, lines=statement.line_count, matched=statement.matched_count,
+                        unmatched=statement.unmatched_count, ambiguous=statement.ambiguous_count,
+                        duplicate=statement.duplicate_count, ignored=statement.ignored_count, unmatched_lines=unmatched)
 
 
 def _existing_references(organization, references) -> set[str]:

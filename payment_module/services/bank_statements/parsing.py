@@ -70,7 +70,20 @@ class ParsedStatement:
     currency_code: str = ""
 
 
-def parse_statement(content: bytes, fmt: str, csv_mapping: CsvMapping | None = None) -> ParsedStatement:
+def infer_format(content: bytes, file_name: str = "") -> str:
+    """The format of a file sent without one: its extension (.xml, .csv), else XML when it starts
+    with `<`."""
+    name = (file_name or "").lower()
+    if name.endswith(".xml"):
+        return StatementFormat.CAMT053
+    if name.endswith((".csv", ".txt")):
+        return StatementFormat.CSV
+    return StatementFormat.CAMT053 if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") else StatementFormat.CSV
+
+
+def parse_statement(content: bytes, fmt: str | None, csv_mapping: CsvMapping | None = None,
+                    file_name: str = "") -> ParsedStatement:
+    fmt = fmt or infer_format(content, file_name)
     if fmt not in StatementFormat.values:
         raise DomainError(Code.UNSUPPORTED_FORMAT, f"format must be one of {', '.join(StatementFormat.values)}, "
                                                    f"got {fmt!r}", "format")
