@@ -78,7 +78,7 @@ def camt053_document(entries: list[dict], *, iban: str = "FR76300060000112345678
             "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>"
             f"<NtryDtls><TxDtls><Refs><EndToEndId>E2E-{entry['ref']}</EndToEndId></Refs>"
             f"<RltdPties><{role}><Nm>{entry.get('debtor', 'PF BENCH')}</Nm></{role}></RltdPties>"
-            f"<RmtInf><Ustrd>{entry.get('text', '')}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
+            f"<RmtInf><Ustrd>{entry.get('text') or 'PAIEMENT'}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'

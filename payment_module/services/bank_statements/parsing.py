@@ -132,17 +132,23 @@ def parse_camt053(content: bytes) -> ParsedStatement:
         root = etree.fromstring(content, parser=_xml_parser())
     except etree.XMLSyntaxError as exc:
         raise DomainError(Code.MALFORMED_XML, f"the file is not well-formed XML: {exc.msg}", "file") from None
+    if root.getroottree().docinfo.doctype:
+        raise DomainError(Code.MALFORMED_XML, "the file declares a DOCTYPE: ISO 20022 messages have none", "file")
     namespace = etree.QName(root).namespace or ""
     if namespace not in CAMT_NAMESPACES:
         raise DomainError(Code.UNSUPPORTED_MESSAGE,
                           f"not a camt.053 statement: root element {etree.QName(root).localname!r} in namespace "
                           f"{namespace!r} (supported: {', '.join(sorted(CAMT_NAMESPACES))})", "file")
     schema = camt_schema(CAMT_NAMESPACES[namespace])
-    if not schema.validate(root):
+    try:
+        valid = schema.validate(root)
+    except etree.XMLSchemaValidateError:
+        valid = False
+    if not valid:
         error = schema.error_log.last_error
+        detail = f"line {error.line}: {error.message.replace('{' + namespace + '}', '')}" if error else "invalid"
         raise DomainError(Code.SCHEMA_INVALID,
-                          f"the file does not follow the {namespace.rsplit(':', 1)[-1]} schema: line {error.line}: "
-                          f"{error.message}", "file")
+                          f"the file does not follow the {namespace.rsplit(':', 1)[-1]} schema: {detail}", "file")
     ns = {"c": namespace}
 
     def text(element, path: str) -> str:
