@@ -52,8 +52,27 @@ class ImportBankStatementMutation(BaseMutation):
     class Meta:
         permissions = ("invoice.add_invoicepayment",)
 
+    # A payload with errors has no report: 0 and false, not a GraphQL error (the fields are non-null).
     def resolve_created(self, info):
         return bool(self.created)
+
+    def resolve_lines(self, info):
+        return self.lines or 0
+
+    def resolve_matched(self, info):
+        return self.matched or 0
+
+    def resolve_unmatched(self, info):
+        return self.unmatched or 0
+
+    def resolve_ambiguous(self, info):
+        return self.ambiguous or 0
+
+    def resolve_duplicate(self, info):
+        return self.duplicate or 0
+
+    def resolve_ignored(self, info):
+        return self.ignored or 0
 
     def resolve_unmatched_lines(self, info):
         return self.unmatched_lines or []
