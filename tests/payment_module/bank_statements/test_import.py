@@ -17,7 +17,6 @@ from payment_module.services.bank_statements import bank_statement_import
 from tests.payment_module.bank_helpers import (
     camt053_document,
     make_invoice,
-    make_sample_invoices,
     sample,
     written,
 )

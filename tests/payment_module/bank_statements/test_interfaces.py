@@ -15,9 +15,9 @@ from django.test import Client
 from core.models import MutationLog
 from invoice.models import InvoicePayment
 from payment_module.models import BankStatement
+from tests.api.conftest import bearer
 from tests.helpers.graphql import assert_mutation_errors, assert_mutation_ok, data, post
 from tests.payment_module.bank_helpers import DATA, sample, written
-from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_graphql_import_then_reimport(user_a, org_a, sample_invoices):
 
 
 def test_graphql_plain_text_csv_with_mapping(user_a, org_a, sample_invoices):
-    content = "Jour,Motif,Somme\n03/11/2026,Facture %s,102.00\n" % sample_invoices.invoices[4].code
+    content = f"Jour,Motif,Somme\n03/11/2026,Facture {sample_invoices.invoices[4].code},102.00\n"
     payload = assert_mutation_ok(post(IMPORT, {"input": {
         "content": content, "contentEncoding": "text", "format": "csv",
         "csvMapping": {"columns": {"booking_date": "Jour", "remittance_info": "Motif", "amount": "Somme"},

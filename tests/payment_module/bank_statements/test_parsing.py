@@ -90,7 +90,7 @@ def test_csv_sample_with_french_defaults():
 
 
 def test_csv_mapping_signed_amount_decimal_point_and_iso_dates():
-    content = "when,what,how much,ref\n2026-11-03,Facture X-1,\"1,234.50\",R1\n2026-11-04,Frais,-3.20,R2\n".encode()
+    content = b"when,what,how much,ref\n2026-11-03,Facture X-1,\"1,234.50\",R1\n2026-11-04,Frais,-3.20,R2\n"
     mapping = CsvMapping(columns={"booking_date": "when", "remittance_info": "what", "amount": "how much",
                                   "entry_reference": "ref"}, delimiter=",", decimal_comma=False, date_format="%Y-%m-%d")
     lines = parse_statement(content, "csv", mapping).lines
