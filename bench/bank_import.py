@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def seed(count: int):
     if user is None:
         user = User.objects.create_user(username="bench-bank@molink.test", password="bench-bank-secret")
         Membership.objects.create(user=user, organization=organization, role=Membership.Role.ADMIN)
-    operator = make_operator(user, organization, code=f"pf-bench-{uuid7().hex[:6]}")
+    operator = make_operator(user, organization, code=f"pf-bench-{uuid.uuid4().hex[:8]}")
     template = make_invoice(user, organization, operator)
     fields = [f.attname for f in Invoice._meta.concrete_fields]
     year = today().year - 10  # another year's series than the template's

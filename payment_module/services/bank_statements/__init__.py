@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from core.history import insert_rows
 from core.tenancy import get_scoped, scope
 from invoice.constants import ReconciliationStatus
 from invoice.error_codes import InvoiceErrorCode
@@ -165,7 +166,7 @@ def _import(*, actor, organization, parsed: ParsedStatement, sha256: str, file_n
             _refuse(row, MatchStatus.UNMATCHED, reason, f"{row.matched_invoice.code}: {outcome.error.message}")
         else:
             row.match_status, row.payment = MatchStatus.MATCHED, outcome.payment
-    BankStatementLine.objects.bulk_create(rows.values(), batch_size=500)
+    insert_rows(BankStatementLine, list(rows.values()))
 
     statuses = [row.match_status for row in rows.values()]
     report.statement, report.created = statement, True
