@@ -7,7 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from core.history import bulk_create_with_history, bulk_update_with_history, history_versions
+from core.history import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    history_versions,
+)
 from invoice.constants import EventType
 from invoice.models import InvoiceEvent
 from invoice.services.invoices import invoice_create
