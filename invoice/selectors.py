@@ -69,6 +69,18 @@ def active_lines(invoice: Invoice) -> list[InvoiceLineItem]:
     return list(InvoiceLineItem.objects.filter(invoice=invoice, is_deleted=False).order_by("date_created", "id"))
 
 
+def invoices_lock(pks) -> dict:
+    """Lock many invoice rows for the rest of the transaction, in primary-key order (two writers
+    locking overlapping sets cannot deadlock): {pk: Invoice}."""
+    return {invoice.pk: invoice for invoice in Invoice.objects.select_for_update().filter(pk__in=list(pks)).order_by("pk")}
+
+
+def accepted_payments_of(invoice_pks) -> QuerySet:
+    from invoice.constants import PaymentStatus
+
+    return InvoicePayment.objects.filter(invoice_id__in=list(invoice_pks), is_deleted=False, status=PaymentStatus.ACCEPTED)
+
+
 def accepted_payments(invoice: Invoice) -> QuerySet:
     from invoice.constants import PaymentStatus
 

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class PaymentModuleConfig(AppConfig):
     name = "payment_module"
-    verbose_name = "Payment module (operators, orders, tariffs)"
+    verbose_name = "Payment module (operators, orders, tariffs, bank statements)"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -27,7 +27,8 @@ class PaymentModuleConfig(AppConfig):
 
         hooks.on_invoice_status_changed(release_orders_of_cancelled)
         everyone = (Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER)
-        grant(everyone, {"payment_module.view_operator", "payment_module.view_order", "payment_module.view_tariff"})
+        grant(everyone, {"payment_module.view_operator", "payment_module.view_order", "payment_module.view_tariff",
+                         "payment_module.view_bankstatement"})
         grant((Role.ADMIN, Role.ACCOUNTANT), {"payment_module.generate_invoice", "payment_module.add_order"})
         grant((Role.ADMIN,), {"payment_module.add_operator", "payment_module.change_operator",
                               "payment_module.add_tariff", "payment_module.change_tariff"})

@@ -9,3 +9,17 @@ class BillingErrorCode(Enum):
     PERIOD_TOO_LONG = "period_too_long"
     OPERATOR_INACTIVE = "operator_inactive"
     OVERLAPPING_TARIFF = "overlapping_tariff"
+
+
+class BankStatementErrorCode(Enum):
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    EMPTY_FILE = "empty_file"
+    FILE_TOO_LARGE = "file_too_large"
+    MALFORMED_XML = "malformed_xml"
+    SCHEMA_INVALID = "schema_invalid"
+    UNSUPPORTED_MESSAGE = "unsupported_message"
+    CSV_COLUMN_MISSING = "csv_column_missing"
+    CSV_INVALID_VALUE = "csv_invalid_value"
+    CSV_MAPPING_INVALID = "csv_mapping_invalid"
+    NO_LINES = "no_lines"
+    DUPLICATE_ENTRY_REFERENCE = "duplicate_entry_reference"

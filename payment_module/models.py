@@ -1,13 +1,16 @@
-"""The Molink billing source: déclarants (operators), tariffs and orders (commandes)."""
+"""The Molink billing source: déclarants (operators), tariffs and orders (commandes); bank
+statements imported to reconcile payments with invoices."""
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.ids import uuid7
 from core.models import HistoryBusinessModel, HistoryModel, Organization
-from payment_module.constants import OrderKind
+from payment_module.constants import MatchStatus, OrderKind, StatementFormat
 
 
 class Operator(HistoryModel):
@@ -90,3 +93,79 @@ class Order(HistoryModel):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class BankStatement(models.Model):
+    """One imported bank statement file (payment_module.services.bank_statements). Written once,
+    with its lines, in the import's transaction; the counts are those of that import. Not
+    history-tracked: an import record is never edited."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="bank_statements")
+    source_format = models.CharField(max_length=10, choices=StatementFormat.choices)
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 (hex) of the imported bytes")
+    account_iban = models.CharField(max_length=34, blank=True, default="")
+    statement_id = models.CharField(max_length=35, blank=True, default="", help_text="the bank's statement id (Stmt/Id)")
+    message_id = models.CharField(max_length=35, blank=True, default="", help_text="camt.053 GrpHdr/MsgId")
+    currency_code = models.CharField(max_length=3, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    date_created = models.DateTimeField(auto_now_add=True, db_index=True)
+    line_count = models.PositiveIntegerField(default=0, help_text="lines read from the file")
+    matched_count = models.PositiveIntegerField(default=0)
+    unmatched_count = models.PositiveIntegerField(default=0)
+    ambiguous_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0, help_text="lines already imported (not stored again)")
+    ignored_count = models.PositiveIntegerField(default=0, help_text="debit lines")
+
+    tenant_path = "organization"
+
+    class Meta:
+        ordering = ("-date_created",)
+        constraints = [models.UniqueConstraint(fields=("organization", "sha256"), name="uniq_statement_file_per_org")]
+
+    def __str__(self) -> str:
+        return self.file_name or str(self.pk)
+
+
+class BankStatementLine(models.Model):
+    """One booked transaction of a statement, kept whatever its outcome (matched, unmatched,
+    ambiguous, debit). `entry_reference` — the bank's reference of the entry — is unique per
+    organisation: the idempotency key of imports."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="lines")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField(help_text="1-based position of the line in its file")
+    entry_reference = models.CharField(max_length=255)
+    booking_date = models.DateField(null=True, blank=True)
+    value_date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, help_text="always positive; see credit_debit")
+    currency_code = models.CharField(max_length=3)
+    credit_debit = models.CharField(max_length=4, help_text="CRDT or DBIT (camt.053 CdtDbtInd)")
+    debtor_name = models.CharField(max_length=255, blank=True, default="")
+    debtor_iban = models.CharField(max_length=34, blank=True, default="")
+    remittance_info = models.TextField(blank=True, default="")
+    creditor_reference = models.CharField(max_length=255, blank=True, default="",
+                                          help_text="structured remittance reference (CdtrRefInf/Ref)")
+    end_to_end_id = models.CharField(max_length=255, blank=True, default="")
+    match_status = models.CharField(max_length=15, choices=MatchStatus.choices, db_index=True)
+    match_rule = models.CharField(max_length=20, blank=True, default="")
+    matched_invoice = models.ForeignKey("invoice.Invoice", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    payment = models.OneToOneField("invoice.InvoicePayment", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="bank_statement_line")
+    reason_code = models.CharField(max_length=20, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+
+    tenant_path = "organization"
+
+    class Meta:
+        ordering = ("statement", "position")
+        indexes = [models.Index(fields=["statement", "position"], name="stmt_line_position_idx"),
+                   models.Index(fields=["organization", "match_status"], name="stmt_line_status_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "entry_reference"), name="uniq_entry_reference_per_org"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="stmt_line_amount_gte_0"),
+        ]

@@ -7,14 +7,23 @@ from payment_module.gql.mutations.create_tariff import CreateTariffMutation
 from payment_module.gql.mutations.generate_invoices_for_time_period import (
     GenerateInvoicesForTimePeriodMutation,
 )
+from payment_module.gql.mutations.import_bank_statement import ImportBankStatementMutation
 from payment_module.gql.mutations.update_operator import UpdateOperatorMutation
-from payment_module.gql.types import OperatorGQLType, OrderGQLType, TariffGQLType
+from payment_module.gql.types import (
+    BankStatementGQLType,
+    BankStatementLineGQLType,
+    OperatorGQLType,
+    OrderGQLType,
+    TariffGQLType,
+)
 
 
 class Query(graphene.ObjectType):
     operator = TenantConnectionField(OperatorGQLType)
     order = TenantConnectionField(OrderGQLType)
     tariff = TenantConnectionField(TariffGQLType)
+    bank_statements = TenantConnectionField(BankStatementGQLType)
+    bank_statement_lines = TenantConnectionField(BankStatementLineGQLType)
 
 
 class Mutation(graphene.ObjectType):
@@ -23,3 +32,4 @@ class Mutation(graphene.ObjectType):
     create_tariff = CreateTariffMutation.Field()
     create_order = CreateOrderMutation.Field()
     generate_invoices_for_time_period = GenerateInvoicesForTimePeriodMutation.Field()
+    import_bank_statement = ImportBankStatementMutation.Field()

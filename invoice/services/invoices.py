@@ -7,20 +7,25 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from core import pickers
 from core.calculation import ensure_vat_coherence, get_rules
 from core.errors import DomainError, ErrorCollector
-from core.history import ensure_version, save_with_history
+from core.history import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    ensure_version,
+    save_with_history,
+)
 from core.money import ZERO, quantize
 from core.validation import ensure_currency, ensure_max_length
 from invoice import hooks
 from invoice.calculation import compute_line, compute_totals
 from invoice.constants import DocumentType, EventType, InvoiceStatus
 from invoice.error_codes import InvoiceErrorCode
-from invoice.models import Invoice, InvoiceLineItem
+from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem
 from invoice.numbering import (
     is_series_number,
     last_issue_date,
@@ -30,6 +35,7 @@ from invoice.numbering import (
 from invoice.renderers.snapshot import PartySnapshot
 from invoice.selectors import (
     accepted_payments,
+    accepted_payments_of,
     active_lines,
     invoice_lock,
     party_snapshot,
@@ -121,10 +127,14 @@ def _save_header(invoice: Invoice, *, actor, reason: str) -> None:
         raise
 
 
+def _status_message(old: int, new: int, note: str = "") -> str:
+    return f"status {status_name(old)} → {status_name(new)}" + (f": {note}" if note else "")
+
+
 def _status_event(invoice: Invoice, old: int, actor, note: str = "", **context) -> None:
     """Every status change of a saved invoice ends here: its STATUS event, then the hooks other
     modules registered (invoice.hooks), in the same transaction."""
-    message = f"status {status_name(old)} → {status_name(invoice.status)}" + (f": {note}" if note else "")
+    message = _status_message(old, invoice.status, note)
     event_record(invoice=invoice, event_type=EventType.STATUS, message=message, actor=actor, reason="status_change")
     hooks.invoice_status_changed(invoice, old=old, new=invoice.status, actor=actor, **context)
 
@@ -316,27 +326,64 @@ def invoice_delete(*, actor, invoice: Invoice, version: int | None = None) -> In
     return invoice
 
 
-def sync_payment_status(*, actor, invoice: Invoice) -> Invoice:
-    """After a payment change: amount_payed = Σ accepted payments; PAID when they cover the
-    total, back to VALIDATED (or UNPAID when overdue) when they no longer do."""
-    totals = accepted_payments(invoice).aggregate(total=Sum("amount_payed"), count=Count("id"))
-    paid = quantize(totals["total"] or ZERO, invoice.currency_code)
+def _apply_payment_totals(invoice: Invoice, *, total, count: int, last_date) -> int | None:
+    """The one rule of a payment change: amount_payed = Σ accepted payments; PAID when they cover
+    the total (date_payed = the last accepted payment's date), back to VALIDATED (or UNPAID when
+    overdue) when they no longer do. Changes `invoice` in memory; returns its old status when the
+    invoice changed (None when nothing did, e.g. after a rejected payment)."""
+    paid = quantize(total or ZERO, invoice.currency_code)
     old_status, previous_paid = invoice.status, invoice.amount_payed
     invoice.amount_payed = paid
-    covered = totals["count"] > 0 and paid >= invoice.amount_total  # a 0 total needs an accepted payment
+    covered = count > 0 and paid >= invoice.amount_total  # a 0 total needs an accepted payment
     if covered and invoice.status != InvoiceStatus.PAID and invoice.status in (
         InvoiceStatus.VALIDATED, InvoiceStatus.UNPAID, InvoiceStatus.SUSPENDED
     ):
         invoice.status = ensure_transition(invoice, "pay")
-        last = accepted_payments(invoice).exclude(date_payment=None).order_by("-date_payment").first()
-        invoice.date_payed = last.date_payment if last else today()
+        invoice.date_payed = last_date or today()
     elif not covered and invoice.status == InvoiceStatus.PAID:
         overdue = invoice.date_due is not None and invoice.date_due < today()
         invoice.status = ensure_transition(invoice, "unpay_overdue" if overdue else "unpay")
         invoice.date_payed = None
     if (invoice.amount_payed, invoice.status) == (previous_paid, old_status):
-        return invoice  # e.g. a rejected payment: nothing to record on the invoice
+        return None
+    return old_status
+
+
+def sync_payment_status(*, actor, invoice: Invoice) -> Invoice:
+    """After a payment change: re-derive the invoice's amount_payed and status (_apply_payment_totals)."""
+    totals = accepted_payments(invoice).aggregate(total=Sum("amount_payed"), count=Count("id"), last=Max("date_payment"))
+    old_status = _apply_payment_totals(invoice, total=totals["total"], count=totals["count"], last_date=totals["last"])
+    if old_status is None:
+        return invoice
     save_with_history(invoice, actor=actor, reason="payment_sync")
     if invoice.status != old_status:
-        _status_event(invoice, old_status, actor, f"paid {paid} of {invoice.amount_total}")
+        _status_event(invoice, old_status, actor, f"paid {invoice.amount_payed} of {invoice.amount_total}")
     return invoice
+
+
+def sync_payment_status_bulk(*, actor, invoices: list[Invoice]) -> list[Invoice]:
+    """sync_payment_status for many locked invoices in a constant number of queries (one
+    aggregate, bulk writes of the changed invoices, their history and STATUS events); the status
+    hooks run per changed invoice, as _status_event runs them. Returns the changed invoices."""
+    if not invoices:
+        return []
+    totals = {row["invoice_id"]: row for row in accepted_payments_of([invoice.pk for invoice in invoices])
+              .values("invoice_id").annotate(total=Sum("amount_payed"), count=Count("id"), last=Max("date_payment"))}
+    changed, moved = [], []
+    for invoice in invoices:
+        row = totals.get(invoice.pk, {"total": ZERO, "count": 0, "last": None})
+        old_status = _apply_payment_totals(invoice, total=row["total"], count=row["count"], last_date=row["last"])
+        if old_status is not None:
+            changed.append(invoice)
+            if invoice.status != old_status:
+                moved.append((invoice, old_status))
+    bulk_update_with_history(Invoice, changed, fields=["amount_payed", "status", "date_payed"], actor=actor,
+                             reason="payment_sync")
+    events = [InvoiceEvent(invoice=invoice, event_type=EventType.STATUS, user=actor,
+                           message=_status_message(old, invoice.status, f"paid {invoice.amount_payed} of "
+                                                                        f"{invoice.amount_total}"))
+              for invoice, old in moved]
+    bulk_create_with_history(InvoiceEvent, events, actor=actor, reason="status_change")
+    for invoice, old in moved:
+        hooks.invoice_status_changed(invoice, old=old, new=invoice.status, actor=actor)
+    return changed

@@ -2,19 +2,21 @@
 invoice's amount_payed and status (invoice.services.invoices.sync_payment_status)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import Sum
 
 from core.error_codes import CoreErrorCode
 from core.errors import DomainError, ErrorCollector
-from core.history import ensure_version, save_with_history
+from core.history import bulk_create_with_history, ensure_version, save_with_history
 from core.money import ZERO
 from core.validation import ensure_max_length
 from invoice.constants import EventType, PaymentStatus, ReconciliationStatus
-from invoice.models import Invoice, InvoicePayment
-from invoice.selectors import accepted_payments, invoice_lock
+from invoice.models import Invoice, InvoiceEvent, InvoicePayment
+from invoice.selectors import accepted_payments, accepted_payments_of, invoice_lock, invoices_lock
 from invoice.services.events import event_record
-from invoice.services.invoices import sync_payment_status, today
+from invoice.services.invoices import sync_payment_status, sync_payment_status_bulk, today
 from invoice.validation import (
     ensure_payable,
     ensure_payment_amounts,
@@ -73,28 +75,91 @@ def _ensure_adds_up(invoice: Invoice, payment: InvoicePayment) -> None:
                         overpayment=payment.overpayment)
 
 
-def _payment_event(payment: InvoicePayment, verb: str, actor) -> None:
+def _payment_event_of(payment: InvoicePayment, verb: str) -> tuple[int, str]:
     status = PaymentStatus(payment.status)
     event_type = EventType.PAYMENT_ERROR if status == PaymentStatus.REJECTED else EventType.PAYMENT
     reference = f" ({payment.code_ext})" if payment.code_ext else ""
-    message = f"payment{reference} {verb}: {payment.amount_payed} {payment.invoice.currency_code}, {status.label}"
+    return event_type, f"payment{reference} {verb}: {payment.amount_payed} {payment.invoice.currency_code}, {status.label}"
+
+
+def _payment_event(payment: InvoicePayment, verb: str, actor) -> None:
+    event_type, message = _payment_event_of(payment, verb)
     event_record(invoice=payment.invoice, event_type=event_type, message=message, actor=actor, reason=f"payment_{verb}")
+
+
+def _new_payment(invoice: Invoice, data: dict) -> InvoicePayment:
+    payment = InvoicePayment(invoice=invoice, status=PaymentStatus.ACCEPTED, date_payment=today())
+    changes = {key: value for key, value in data.items() if key in EDITABLE}
+    _apply(payment, changes)
+    if changes.get("amount_received") is None:  # defaulted after validation: errors name what was sent
+        payment.amount_received = payment.amount_payed
+    return payment
 
 
 @transaction.atomic
 def payment_record(*, actor, invoice: Invoice, data: dict) -> InvoicePayment:
     invoice = invoice_lock(invoice.pk)
     ensure_payable(invoice)
-    payment = InvoicePayment(invoice=invoice, status=PaymentStatus.ACCEPTED, date_payment=today())
-    changes = {key: value for key, value in data.items() if key in EDITABLE}
-    _apply(payment, changes)
-    if changes.get("amount_received") is None:  # defaulted after validation: errors name what was sent
-        payment.amount_received = payment.amount_payed
+    payment = _new_payment(invoice, data)
     _ensure_adds_up(invoice, payment)
     save_with_history(payment, actor=actor, reason="payment_record")
     _payment_event(payment, "recorded", actor)
     sync_payment_status(actor=actor, invoice=invoice)
     return payment
+
+
+@dataclass
+class PaymentOutcome:
+    """What payments_record_bulk did with one request: the recorded payment, or the DomainError
+    that refused it (nothing written for it)."""
+
+    payment: InvoicePayment | None = None
+    error: DomainError | None = None
+
+
+@transaction.atomic
+def payments_record_bulk(*, actor, requests: list[tuple[Invoice, dict]], reason: str = "payment_record"
+                         ) -> list[PaymentOutcome]:
+    """payment_record for many payments at once, in a constant number of queries whatever their
+    number (bank statement imports): the invoices are locked together, each request is checked by
+    the same rules as payment_record, in order (ensure_payable, the payment's fields, and
+    ensure_payment_fits against the accepted payments, those recorded earlier in this batch
+    included); a refused request gets its DomainError and writes nothing, the others are
+    recorded with history and their PAYMENT event, then the invoices' totals and statuses are
+    re-derived (sync_payment_status_bulk). One outcome per request, in order."""
+    if not requests:
+        return []
+    invoices = invoices_lock({invoice.pk for invoice, _data in requests})
+    accepted = dict.fromkeys(invoices, ZERO)
+    for row in accepted_payments_of(invoices).values("invoice_id").annotate(total=Sum("amount_payed")):
+        accepted[row["invoice_id"]] = row["total"] or ZERO
+    outcomes, payments = [], []
+    for invoice, data in requests:
+        invoice = invoices.get(invoice.pk)
+        try:
+            if invoice is None:
+                raise DomainError(CoreErrorCode.NOT_FOUND, "invoice not found", "invoice")
+            ensure_payable(invoice)
+            payment = _new_payment(invoice, data)
+            if payment.status == PaymentStatus.ACCEPTED:
+                ensure_payment_fits(amount_total=invoice.amount_total, accepted_others=accepted[invoice.pk],
+                                    amount_payed=payment.amount_payed, overpayment=payment.overpayment)
+        except DomainError as exc:
+            outcomes.append(PaymentOutcome(error=exc))
+            continue
+        if payment.status == PaymentStatus.ACCEPTED:
+            accepted[invoice.pk] += payment.amount_payed
+        payments.append(payment)
+        outcomes.append(PaymentOutcome(payment=payment))
+    bulk_create_with_history(InvoicePayment, payments, actor=actor, reason=reason)
+    events = []
+    for payment in payments:
+        event_type, message = _payment_event_of(payment, "recorded")
+        events.append(InvoiceEvent(invoice=payment.invoice, event_type=event_type, message=message, user=actor))
+    bulk_create_with_history(InvoiceEvent, events, actor=actor, reason="payment_recorded")
+    touched = {payment.invoice_id for payment in payments}
+    sync_payment_status_bulk(actor=actor, invoices=[invoice for pk, invoice in invoices.items() if pk in touched])
+    return outcomes
 
 
 @transaction.atomic

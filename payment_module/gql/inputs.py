@@ -34,3 +34,18 @@ class OrderInputFields:
     quantity = graphene.Decimal(description="> 0; 1 when absent")
     options = GenericScalar(description="a JSON object")
     amount_override = graphene.Decimal(description="unit price agreed for this order, instead of the tariff")
+
+
+class CsvMappingInput(graphene.InputObjectType):
+    """How to read a CSV statement (defaults: French banks' exports — `;`, decimal comma,
+    dd/mm/YYYY, UTF-8 else Windows-1252, EUR). `columns` maps fields to header names, e.g.
+    {"amount": "Montant", "remittance_info": "Libellé"} (fields: entry_reference, booking_date,
+    value_date, amount, credit, debit, currency, debtor_name, debtor_iban, remittance_info,
+    end_to_end_id)."""
+
+    columns = GenericScalar()
+    delimiter = graphene.String()
+    decimal_comma = graphene.Boolean()
+    date_format = graphene.String(description="strptime format, default %d/%m/%Y")
+    encoding = graphene.String()
+    currency = graphene.String(description="currency of lines without a currency column (default EUR)")

@@ -1,7 +1,13 @@
 import graphene
 
 from core.gql.types import TenantObjectType
-from payment_module.models import Operator, Order, Tariff
+from payment_module.models import (
+    BankStatement,
+    BankStatementLine,
+    Operator,
+    Order,
+    Tariff,
+)
 
 
 class OperatorGQLType(TenantObjectType):
@@ -53,3 +59,43 @@ class OrderGQLType(TenantObjectType):
     @classmethod
     def optimize_queryset(cls, qs, info):
         return qs.select_related("operator")
+
+
+class BankStatementLineGQLType(TenantObjectType):
+    """One line of an imported bank statement and what became of it (matchStatus, reasonCode,
+    reason; the invoice it matched and the payment it created)."""
+
+    orderable_fields = ("position", "booking_date", "amount")
+
+    class Meta:
+        model = BankStatementLine
+        permissions = ("payment_module.view_bankstatement",)
+        interfaces = (graphene.relay.Node,)
+        convert_choices_to_enum = False
+        fields = ("id", "statement", "position", "entry_reference", "booking_date", "value_date", "amount",
+                  "currency_code", "credit_debit", "debtor_name", "debtor_iban", "remittance_info",
+                  "creditor_reference", "end_to_end_id", "match_status", "match_rule", "matched_invoice", "payment",
+                  "reason_code", "reason")
+        filter_fields = {"statement__id": ["exact"], "match_status": ["exact", "in"], "entry_reference": ["exact"],
+                         "booking_date": ["gte", "lte"]}
+
+    @classmethod
+    def optimize_queryset(cls, qs, info):
+        return qs.select_related("matched_invoice", "payment")
+
+
+class BankStatementGQLType(TenantObjectType):
+    """An imported bank statement file with the counts of its import; `lines` are its lines."""
+
+    orderable_fields = ("date_created", "statement_id")
+
+    class Meta:
+        model = BankStatement
+        permissions = ("payment_module.view_bankstatement",)
+        interfaces = (graphene.relay.Node,)
+        convert_choices_to_enum = False
+        fields = ("id", "source_format", "file_name", "sha256", "account_iban", "statement_id", "message_id",
+                  "currency_code", "date_created", "line_count", "matched_count", "unmatched_count",
+                  "ambiguous_count", "duplicate_count", "ignored_count", "lines")
+        filter_fields = {"statement_id": ["exact"], "account_iban": ["exact"], "source_format": ["exact"],
+                         "date_created": ["gte", "lte"]}

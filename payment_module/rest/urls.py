@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.rest import openapi  # noqa: F401 - registers the authentication schemes
+from payment_module.rest.bank_statements import BankStatementsView, BankStatementView
 from payment_module.rest.delivery import (
     DeliveryReplayView,
     DeliveryView,
@@ -28,6 +29,8 @@ urlpatterns = [
     path("webhooks", WebhooksView.as_view(), name="v2-webhooks"),
     path("webhooks/<str:id>", WebhookView.as_view(), name="v2-webhook"),
     path("webhooks/<str:id>/deliveries", WebhookDeliveriesView.as_view(), name="v2-webhook-deliveries"),
+    path("bank-statements", BankStatementsView.as_view(), name="v2-bank-statements"),
+    path("bank-statements/<str:id>", BankStatementView.as_view(), name="v2-bank-statement"),
     path("schema", SpectacularAPIView.as_view(), name="v2-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="v2-schema"), name="v2-docs"),
     re_path(r"^.*$", route_not_found),  # last: unknown /v2 paths answer JSON too

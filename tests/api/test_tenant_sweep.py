@@ -73,7 +73,9 @@ from invoice.services.payments import payment_record
 from invoice.storage import document_key
 from payment_module.constants import OrderKind
 from payment_module.models import Operator, Order, Tariff
+from payment_module.services.bank_statements import bank_statement_import
 from schema.schema import schema
+from tests.payment_module.bank_helpers import camt053_document
 
 # --- What the sweep does not exercise, and why ------------------------------------------------------
 
@@ -97,6 +99,8 @@ OWN_ORGANISATION_ONLY = {
     "Mutation.updateDeliverySettings": "changes the caller's organisation's e-mail settings; no id-like input",
     "Mutation.createWebhookEndpoint": "registers an endpoint of the caller's organisation; no id-like input",
     "Mutation.setSftpDestination": "sets the caller's organisation's SFTP destination; no id-like input",
+    "Mutation.importBankStatement": "imports a statement file into the caller's organisation (matching only its "
+                                    "invoices); no id-like input",
 }
 # Inputs named like ids that hold no object id.
 NOT_IDS = {"languageId": "a language code of the `languages` query (changeUserLanguage)"}
@@ -256,6 +260,13 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
         actor=user_a, invoice=invoice_validate(actor=user_a, invoice=invoice_with_line("Ligne Alpha annulee")),
         reason="Annulation Alpha secrete")
     deleted = invoice_delete(actor=user_a, invoice=invoice_with_line("Ligne Alpha supprimee"))
+    # A bank statement whose lines pay, miss and name Org A's invoices.
+    statement_entries = [{"ref": "BANK-ALPHA-SECRET-1", "amount": "10.00", "text": f"Facture {validated.code}",
+                          "debtor": "Debiteur Alpha Secret"},
+                         {"ref": "BANK-ALPHA-SECRET-2", "amount": "7.00", "text": "Virement Alpha inconnu"}]
+    bank_statement_import(actor=user_a, organization=org_a, file_name="releve-alpha-secret.xml",
+                          content=camt053_document(statement_entries, iban="FR7630006000019999999999999",
+                                                   statement_id="STMT-ALPHA-SECRET"))
     storage_key = document_key(org_a.pk, 2026, validated.code, "pdf")
     idempotency_key = "idem-alpha-secret-0001"
     document = InvoiceDocument.objects.create(
@@ -299,6 +310,8 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
         idempotency_key, endpoint.url, "Hook Alpha secret", webhook_secret, "Objet Alpha secret",
         "compta@alpha-secret.test", "sftp.alpha-secret.test", "depot-alpha-secret", "mdp-alpha-secret",
         "<delivery.alpha-secret@molink.test>", "Charge utile Alpha secrete", "Erreur Alpha secrete",
+        idempotency_key, "BANK-ALPHA-SECRET-1", "BANK-ALPHA-SECRET-2", "Debiteur Alpha Secret",
+        "Virement Alpha inconnu", "releve-alpha-secret.xml", "STMT-ALPHA-SECRET", "FR7630006000019999999999999",
         *(order.reference for order in orders), *(order.description for order in orders),
         *(invoice.code for invoice in (draft, validated, paid, cancelled, credit_note, deleted) if invoice.code),
     }
@@ -343,7 +356,7 @@ def make_world(org_a, org_b, user_a, user_b) -> SimpleNamespace:
         document=document, validated=validated, storage_key=storage_key, secret_b=secret_b,
         # What Org A's administrator sees through the very same probes: proves that they read the
         # fields where a leak would show.
-        owner_must_see={org_a.name, op1.name, tariff.code, orders[0].reference, rule.code, message.message, cmid,
+        owner_must_see={org_a.name, op1.name, "STMT-ALPHA-SECRET", tariff.code, orders[0].reference, rule.code, message.message, cmid,
                         validated.code, credit_note.code, "VIR-ALPHA-PARTIEL", "Ligne Alpha validee"},
         caller_must_see={org_b.name, operator_b.name, "CMD-BETA-VISIBLE-1", "TVA-BETA-VISIBLE", "Ligne Beta visible"},
         anchors={Organization: org_b, Invoice: draft_b, InvoiceLineItem: line_b, Operator: operator_b},
