@@ -30,6 +30,9 @@ class InvoiceConfig(AppConfig):
 
         hooks.on_document_status_changed(delivery.on_document_status_changed, in_transaction=True)
         hooks.on_invoice_status_changed(delivery.on_invoice_status_changed)
+        from django.core.signals import request_started
+
+        request_started.connect(delivery._forget_endpoints, dispatch_uid="molink-delivery-endpoint-memo")
         # openIMIS fe-invoice rights (docs/openimis-fe-compat.md §1)
         map_openimis_rights({
             "invoice.view_invoice": {155101, 155201, 155301},

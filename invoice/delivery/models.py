@@ -10,6 +10,9 @@ from django.db import models
 from core.ids import uuid7
 from core.models import Organization
 
+# The event of an overdue invoice: its webhook, and the reminder e-mail's `Delivery.event`.
+REMINDER_EVENT = "invoice.overdue"
+
 
 class DeliveryChannel(models.TextChoices):
     EMAIL = "email", "e-mail"
@@ -45,6 +48,8 @@ class DeliverySettings(models.Model):
     email_body = models.TextField(blank=True, default="", help_text="template; blank: the default of email_language")
     email_reply_to = models.EmailField(blank=True, default="", help_text="blank: the organisation's e-mail")
     email_bcc = models.EmailField(blank=True, default="", help_text="a copy of every mail (the organisation's archive)")
+    email_reminders = models.BooleanField(default=False,
+                                          help_text="e-mail the buyer a reminder when an invoice becomes overdue")
     date_updated = models.DateTimeField(auto_now=True)
 
     tenant_path = "organization"

@@ -33,6 +33,7 @@ from invoice.delivery import secrets as stored
 from invoice.delivery import templates
 from invoice.delivery.channels import ChannelError, sender
 from invoice.delivery.models import (
+    REMINDER_EVENT,
     Delivery,
     DeliveryAttempt,
     DeliveryChannel,
@@ -54,7 +55,7 @@ alerts = logging.getLogger("molink.alerts")
 DOCUMENT_EVENTS = {DocumentStatus.CREATED: "invoice_document.created", DocumentStatus.FAILED: "invoice_document.failed"}
 INVOICE_EVENTS = {InvoiceStatus.VALIDATED: "invoice.validated", InvoiceStatus.PAID: "invoice.paid",
                   InvoiceStatus.CANCELLED: "invoice.cancelled"}
-WEBHOOK_EVENTS = tuple(DOCUMENT_EVENTS.values()) + tuple(INVOICE_EVENTS.values())
+WEBHOOK_EVENTS = tuple(DOCUMENT_EVENTS.values()) + tuple(INVOICE_EVENTS.values()) + (REMINDER_EVENT,)
 DOCUMENT_CHANNELS = (DeliveryChannel.EMAIL, DeliveryChannel.SFTP)
 WAIT_FOR_TURN = 30.0  # seconds: a webhook event waits for the earlier ones of its invoice
 
@@ -121,6 +122,8 @@ def delivery_settings_update(*, actor, organization, changes: dict) -> DeliveryS
         row.email_subject = _ensure_template(changes["email_subject"], 255, "emailSubject")
     if "email_body" in changes:
         row.email_body = _ensure_template(changes["email_body"], 20000, "emailBody")
+    if "email_reminders" in changes:
+        row.email_reminders = bool(changes["email_reminders"])
     for key, field in (("email_reply_to", "emailReplyTo"), ("email_bcc", "emailBcc")):
         if key in changes:
             value = (changes[key] or "").strip()
@@ -167,6 +170,7 @@ def webhook_endpoint_create(*, actor, organization, url: str, events=None,
 
     ensure_max_length(description or "", 255, "description")
     secret = new_secret()
+    _forget_endpoints()
     endpoint = WebhookEndpoint.objects.create(
         organization=organization, url=_ensure_url(url), events=_ensure_events(events),
         description=(description or "").strip(), secret_encrypted=stored.encrypt(secret), created_by=actor)
@@ -176,6 +180,7 @@ def webhook_endpoint_create(*, actor, organization, url: str, events=None,
 @transaction.atomic
 def webhook_endpoint_update(*, actor, endpoint: WebhookEndpoint, changes: dict) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    _forget_endpoints()
     if "url" in changes:
         endpoint.url = _ensure_url(changes["url"])
     if "events" in changes:
@@ -292,9 +297,37 @@ def _invoice_data(invoice) -> dict:
             "dateDue": invoice.date_due.isoformat() if invoice.date_due else None}
 
 
+def _active_endpoints(organization_id) -> list[WebhookEndpoint]:
+    """The organisation's active endpoints, read once per transaction: a bank import that pays
+    10,000 invoices tells the status hook 10,000 times in one transaction. The memo lives as long
+    as an on-commit callback it registers: gone at commit, at rollback, and at the rollback of a
+    savepoint taken before it (the callback's slot no longer holds it); endpoint changes drop it."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return list(WebhookEndpoint.objects.filter(organization_id=organization_id, is_active=True))
+    memo = getattr(connection, "_molink_endpoint_memo", None)
+    pending = connection.run_on_commit
+    if memo is None or not (memo["slot"] < len(pending) and pending[memo["slot"]][1] is memo["marker"]):
+        def marker():
+            connection._molink_endpoint_memo = None
+
+        transaction.on_commit(marker)
+        memo = {"slot": len(pending) - 1, "marker": marker, "endpoints": {}}
+        connection._molink_endpoint_memo = memo
+    if organization_id not in memo["endpoints"]:
+        memo["endpoints"][organization_id] = list(
+            WebhookEndpoint.objects.filter(organization_id=organization_id, is_active=True))
+    return memo["endpoints"][organization_id]
+
+
+def _forget_endpoints(**_signal) -> None:
+    """Drop the memo: on an endpoint change, and at the start of every HTTP request (a request in
+    a test runs inside the test's transaction, where the memo would otherwise outlive it)."""
+    transaction.get_connection()._molink_endpoint_memo = None
+
+
 def _queue_webhooks(organization_id, invoice, event: str, payload: dict) -> list[Delivery]:
-    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(organization_id=organization_id, is_active=True)
-                 if event in endpoint.events]
+    endpoints = [endpoint for endpoint in _active_endpoints(organization_id) if event in endpoint.events]
     return [_queue(organization_id=organization_id, invoice=invoice, document=None, channel=DeliveryChannel.WEBHOOK,
                    event=event, recipient=endpoint.url, webhook_endpoint=endpoint, payload=payload)
             for endpoint in endpoints]
@@ -342,6 +375,39 @@ def on_invoice_status_changed(invoice, *, old: int, new: int, actor, **context) 
     if credit_note is not None:
         payload["data"]["creditNote"] = {"id": str(credit_note.id), "code": credit_note.code}
     _queue_webhooks(invoice.organization_id, invoice, event, payload)
+
+
+@transaction.atomic
+def on_invoice_overdue(invoice, *, since) -> None:
+    """Hook (after the overdue run's commit): webhooks hear of `invoice.overdue`; the buyer gets a
+    reminder by e-mail when the organisation turned reminders on (its latest created document
+    attached, a PDF first)."""
+    from invoice.models import Invoice, InvoiceDocument
+
+    invoice = Invoice.objects.select_related("organization").get(pk=invoice.pk)
+    payload = {"type": REMINDER_EVENT, "timestamp": timezone.now().isoformat(),
+               "data": {"organization": {"id": str(invoice.organization_id)},
+                        "invoice": {**_invoice_data(invoice), "amountPaid": str(invoice.amount_payed),
+                                    "overdueSince": since.isoformat()}}}
+    _queue_webhooks(invoice.organization_id, invoice, REMINDER_EVENT, payload)
+    if not delivery_settings(invoice.organization).email_reminders:
+        return
+    email = _buyer(invoice).email
+    if not email:
+        event_record(invoice=invoice, event_type=EventType.WARNING, reason="delivery_skipped",
+                     message="overdue reminder not e-mailed: the buyer has no e-mail address")
+        return
+    documents = InvoiceDocument.objects.filter(invoice=invoice, status=DocumentStatus.CREATED)
+    document = documents.filter(format="pdf").order_by("-date_created").first() \
+        or documents.order_by("-date_created").first()
+    _queue(organization_id=invoice.organization_id, invoice=invoice, document=document,
+           channel=DeliveryChannel.EMAIL, event=REMINDER_EVENT, recipient=email)
+
+
+def _what(delivery: Delivery) -> str:
+    if delivery.event == REMINDER_EVENT:
+        return "overdue reminder"
+    return f"{delivery.document.format} document" if delivery.document_id else f"event {delivery.event}"
 
 
 def _parse_recipients(recipients) -> str:
@@ -519,7 +585,7 @@ def delivery_attempt(delivery_id) -> Delivery | None:
         row.save()
         if row.channel != DeliveryChannel.WEBHOOK:
             event_record(invoice=row.invoice, event_type=EventType.STATUS, reason="delivery_sent",
-                         message=f"{row.document.format} document sent by {row.get_channel_display()} to "
+                         message=f"{_what(row)} sent by {row.get_channel_display()} to "
                                  f"{row.recipient} ({row.provider_message_id})")
         metrics.increment("molink_deliveries_total", {"channel": row.channel, "result": "sent"})
         _next_in_turn(row)
@@ -579,15 +645,15 @@ def delivery_fail(delivery_id, *, code: str | None = None, message: str | None =
     row.error_message = (message or row.error_message or "delivery failed")[:2000]
     row.next_attempt_at, row.awaiting_dispatch = None, False
     row.save()
-    what = f"{row.document.format} document" if row.document_id else f"event {row.event}"
     event_record(invoice=row.invoice, event_type=EventType.WARNING, reason="delivery_failed",
-                 message=f"{what} could not be sent by {row.get_channel_display()} to {row.recipient} after "
+                 message=f"{_what(row)} could not be sent by {row.get_channel_display()} to {row.recipient} after "
                          f"{row.attempts} attempt(s): {row.error_code} — {row.error_message}")
     metrics.increment("molink_deliveries_total", {"channel": row.channel, "result": "failed"})
     alerts.error("ALERT delivery %s (%s to %s, invoice %s) failed via %s: %s %s", row.pk, row.channel, row.recipient,
                  row.invoice.code, source, row.error_code, row.error_message)
     endpoint = row.webhook_endpoint
     if endpoint is not None and endpoint.is_active and row.error_code not in ("ENDPOINT_DISABLED", "NOT_FOUND"):
+        _forget_endpoints()
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             is_active=False, date_disabled=timezone.now(),
             disabled_reason=f"disabled after delivery {row.pk} failed: {row.error_code} — {row.error_message}"[:2000])

@@ -17,6 +17,7 @@ PLACEHOLDERS = {
     "organization": "the organisation's name",
     "buyer": "the operator's name",
     "document_kind": "facture / avoir (invoice / credit note)",
+    "amount_due": "what remains to be paid, e.g. 289,50",
 }
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 _BRACED = re.compile(r"\{([^{}]*)\}")
@@ -30,6 +31,13 @@ DEFAULTS = {
                  "Pour toute question, répondez simplement à ce message.\n\n"
                  "Cordialement,\n{organization}\n"),
         "kinds": {"INVOICE": "facture", "CREDIT_NOTE": "avoir"},
+        "reminder_subject": "{organization} — relance : facture {invoice_number} échue le {due_date}",
+        "reminder_body": ("Bonjour,\n\n"
+                          "Sauf erreur de notre part, notre facture {invoice_number} du {invoice_date}, échue le "
+                          "{due_date}, reste impayée : {amount_due} {currency} restent dus.\n\n"
+                          "Si vous l'avez réglée entre-temps, merci de ne pas tenir compte de ce message. "
+                          "Pour toute question, répondez simplement à ce message.\n\n"
+                          "Cordialement,\n{organization}\n"),
     },
     "en": {
         "subject": "{organization} — {document_kind} {invoice_number}",
@@ -39,6 +47,13 @@ DEFAULTS = {
                  "If you have any question, simply reply to this message.\n\n"
                  "Kind regards,\n{organization}\n"),
         "kinds": {"INVOICE": "invoice", "CREDIT_NOTE": "credit note"},
+        "reminder_subject": "{organization} — reminder: invoice {invoice_number} was due on {due_date}",
+        "reminder_body": ("Hello,\n\n"
+                          "Unless we are mistaken, our invoice {invoice_number} of {invoice_date}, due on {due_date}, "
+                          "is still unpaid: {amount_due} {currency} remain due.\n\n"
+                          "If you have paid it in the meantime, please disregard this message. If you have any "
+                          "question, simply reply to this message.\n\n"
+                          "Kind regards,\n{organization}\n"),
     },
 }
 
@@ -74,13 +89,19 @@ def values_of(invoice, buyer_name: str, language: str) -> dict[str, str]:
         "organization": invoice.organization.name,
         "buyer": buyer_name,
         "document_kind": kinds.get(invoice.document_type, kinds["INVOICE"]),
+        "amount_due": _amount(invoice.amount_total - invoice.amount_payed, invoice.currency_code, language),
     }
 
 
-def message_of(settings_row, invoice, buyer_name: str) -> tuple[str, str]:
-    """(subject, body) of the mail of `invoice` under an organisation's settings."""
+def message_of(settings_row, invoice, buyer_name: str, *, reminder: bool = False) -> tuple[str, str]:
+    """(subject, body) of the mail of `invoice` under an organisation's settings: the invoice's
+    own mail, or (`reminder`) the reminder of an overdue invoice."""
     language = settings_row.email_language if settings_row.email_language in DEFAULTS else "fr"
     values = values_of(invoice, buyer_name, language)
+    if reminder:
+        subject = fill(DEFAULTS[language]["reminder_subject"], values)
+        body = fill(DEFAULTS[language]["reminder_body"], values)
+        return " ".join(subject.split()), body
     subject = fill(settings_row.email_subject or DEFAULTS[language]["subject"], values)
     body = fill(settings_row.email_body or DEFAULTS[language]["body"], values)
     return " ".join(subject.split()), body  # a subject is one line

@@ -113,6 +113,7 @@ class DeliverySettingsGQLType(graphene.ObjectType):
     email_body = graphene.String(required=True, description="blank: the language's default")
     email_reply_to = graphene.String(required=True, description="blank: the organisation's e-mail")
     email_bcc = graphene.String(required=True)
+    email_reminders = graphene.Boolean(required=True, description="e-mail a reminder when an invoice becomes overdue")
     placeholders = graphene.List(graphene.NonNull(graphene.String), required=True,
                                  description="what a template may name, in braces")
 
@@ -189,6 +190,7 @@ class UpdateDeliverySettingsMutation(BaseMutation):
         email_body = graphene.String()
         email_reply_to = graphene.String()
         email_bcc = graphene.String()
+        email_reminders = graphene.Boolean()
 
     class Meta:
         permissions = ("invoice.change_deliverysettings",)

@@ -10,6 +10,7 @@ from django.core.mail import EmailMessage, get_connection
 
 from invoice import storage
 from invoice.delivery.channels import ChannelError, Sent
+from invoice.delivery.models import REMINDER_EVENT
 from invoice.delivery.templates import message_of
 
 
@@ -19,11 +20,10 @@ def message_id(delivery) -> str:
 
 
 def build_message(delivery, *, settings_row, buyer_name: str, reply_to: str) -> EmailMessage:
+    """The invoice's mail with its document attached, or the reminder of an overdue invoice (its
+    document attached when it has one)."""
     document, invoice = delivery.document, delivery.invoice
-    subject, body = message_of(settings_row, invoice, buyer_name)
-    with storage.open_document(document.storage_key) as handle:
-        content = handle.read()
-    extension = document.storage_key.rsplit(".", 1)[-1]
+    subject, body = message_of(settings_row, invoice, buyer_name, reminder=delivery.event == REMINDER_EVENT)
     message = EmailMessage(
         subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address.strip() for address in delivery.recipient.split(",") if address.strip()],
@@ -31,7 +31,11 @@ def build_message(delivery, *, settings_row, buyer_name: str, reply_to: str) -> 
         reply_to=[reply_to] if reply_to else None,
         headers={"Message-ID": message_id(delivery), "X-Molink-Delivery": str(delivery.id)},
     )
-    message.attach(f"{invoice.code or document.id}.{extension}", content, document.content_type)
+    if document is not None:
+        with storage.open_document(document.storage_key) as handle:
+            content = handle.read()
+        extension = document.storage_key.rsplit(".", 1)[-1]
+        message.attach(f"{invoice.code or document.id}.{extension}", content, document.content_type)
     return message
 
 

@@ -106,8 +106,9 @@ def test_create_payment_on_another_organisations_invoice_is_not_found(user_b, va
 
 def test_create_invoice_payment_query_count(user_a, validated_invoice):
     # when / then: 19, and the sum of the other accepted payments (OVERPAYMENT check); the date of
-    # the last payment (date_payed) comes with the sums, in the same aggregate
-    with assert_num_queries(19):
+    # the last payment (date_payed) comes with the sums, in the same aggregate; and the webhook
+    # endpoints that hear of the invoice paid (delivery, #12)
+    with assert_num_queries(20):
         result = post(CREATE_PAYMENT, {"input": {"invoiceId": str(validated_invoice.id), "amountPayed": "289.50"}},
                       user=user_a)
     assert_mutation_ok(result, "createInvoicePayment")

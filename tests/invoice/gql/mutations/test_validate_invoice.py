@@ -116,8 +116,9 @@ def test_validate_invoice_not_found(user_a, user_b, draft_invoice, who):
 
 def test_validate_invoice_query_count(user_a, draft_invoice):
     # when / then
-    # 21, and the buyer (the operator) and the series' last issue date (chronology) since issue 11
-    with assert_num_queries(22):
+    # 21, and the buyer (the operator) and the series' last issue date (chronology) since issue 11,
+    # and the webhook endpoints that hear of it (delivery, #12)
+    with assert_num_queries(23):
         result = post(VALIDATE, {"input": {"id": str(draft_invoice.id)}}, user=user_a)
     assert_mutation_ok(result, "validateInvoice")
 
