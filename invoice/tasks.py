@@ -69,3 +69,11 @@ def generate_document(self, document_id: str) -> str:
 @shared_task(name="invoice.reap_stuck_documents")
 def reap_stuck_documents() -> dict:
     return documents.reap_stuck_documents()
+
+
+@shared_task(name="invoice.flag_overdue_invoices")
+def flag_overdue_invoices() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): record the invoices that became overdue, tell the hooks once."""
+    from invoice.services.overdue import flag_overdue_invoices as run
+
+    return run()
