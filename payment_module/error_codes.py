@@ -9,3 +9,11 @@ class BillingErrorCode(Enum):
     PERIOD_TOO_LONG = "period_too_long"
     OPERATOR_INACTIVE = "operator_inactive"
     OVERLAPPING_TARIFF = "overlapping_tariff"
+
+
+class OperatorUserErrorCode(Enum):
+    INVITATION_INVALID = "invitation_invalid"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_LOGIN_REQUIRED = "invitation_login_required"
+    ALREADY_INVITED = "already_invited"
+    OPERATOR_INACTIVE = "operator_inactive"

@@ -1,7 +1,7 @@
 import graphene
 
 from core.gql.types import TenantObjectType
-from payment_module.models import Operator, Order, Tariff
+from payment_module.models import Operator, OperatorUser, Order, Tariff
 
 
 class OperatorGQLType(TenantObjectType):
@@ -53,3 +53,34 @@ class OrderGQLType(TenantObjectType):
     @classmethod
     def optimize_queryset(cls, qs, info):
         return qs.select_related("operator")
+
+
+class OperatorUserGQLType(TenantObjectType):
+    """An operator user of the caller's organisation: who may see an operator's invoices, invited
+    when and by whom, accepted or pending (the token itself is never shown again)."""
+
+    email = graphene.String(required=True)
+    invited_by_name = graphene.String()
+    is_accepted = graphene.Boolean(required=True)
+
+    orderable_fields = ("date_invited", "date_accepted")
+
+    class Meta:
+        model = OperatorUser
+        permissions = ("payment_module.view_operator",)
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "operator", "date_invited", "date_accepted", "token_expires_at")
+        filter_fields = {"date_accepted": ["isnull"]}
+
+    def resolve_email(self, info):
+        return self.user.email or self.user.username
+
+    def resolve_invited_by_name(self, info):
+        return self.invited_by.username if self.invited_by else None
+
+    def resolve_is_accepted(self, info):
+        return self.date_accepted is not None
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return super().get_queryset(queryset, info).select_related("user", "invited_by", "operator")
