@@ -154,20 +154,6 @@ class CustomerPrincipal:
     def organization_ids(self) -> frozenset[uuid.UUID]:
         return frozenset(party.organization_id for party in self.parties)
 
-    def at(self, organization: str | None) -> CustomerPrincipal:
-        """The same principal restricted to one organisation, named by UUID or code (None: all).
-        An organisation that does not bill them leaves no party: an empty answer, the same whether
-        the organisation exists or not."""
-        if organization in (None, ""):
-            return self
-        text = str(organization).strip()
-        try:
-            wanted = {uuid.UUID(text)}
-        except ValueError:
-            wanted = set(Organization.objects.filter(code=text, pk__in=self.organization_ids)
-                         .values_list("pk", flat=True)) if self.parties else set()
-        return CustomerPrincipal(self.user, tuple(p for p in self.parties if p.organization_id in wanted))
-
 
 CustomerSource = Callable[[User], Iterable[CustomerParty]]
 _customer_sources: list[CustomerSource] = []

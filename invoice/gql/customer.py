@@ -15,6 +15,7 @@ from core.gql.fields import selected_node_fields
 from core.gql.types import CustomerObjectType, ExtendedConnection
 from invoice.constants import DocumentStatus, InvoiceStatus
 from invoice.gql.filters import CustomerInvoiceFilter
+from invoice.gql.types import generic_prefetch
 from invoice.models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLineItem
 from invoice.selectors import (
     amount_due,
@@ -163,8 +164,6 @@ class CustomerInvoiceGQLType(CustomerObjectType):
 
     @classmethod
     def optimize_queryset(cls, qs, info):
-        from invoice.gql.types import generic_prefetch
-
         selected = selected_node_fields(info)
         related = ["organization"]
         if "relatedInvoiceCode" in selected:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -23,8 +24,10 @@ from rest_framework.views import APIView
 from core.rest.permissions import IsAnyone, IsCustomer
 from core.tenancy import customer_for_request
 from invoice.constants import DOCUMENT_CONTENT_TYPES, DocumentStatus, InvoiceStatus
+from invoice.models import InvoiceDocument
 from invoice.selectors import (
     amount_due,
+    customer_documents_q,
     customer_download_document,
     customer_invoice_list,
     is_overdue,
@@ -138,11 +141,6 @@ class MyInvoicesView(APIView):
                    400: _error("a bad filter or page", ("INVALID", "filters[status] must be among …", STATUS))},
     )
     def get(self, request):
-        from django.db.models import Prefetch
-
-        from invoice.models import InvoiceDocument
-        from invoice.selectors import customer_documents_q
-
         principal = customer_for_request(request)
         queryset = apply_customer_filters(customer_invoice_list(principal), request.query_params)
         page_queryset = (queryset.select_related("organization")

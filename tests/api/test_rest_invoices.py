@@ -444,7 +444,7 @@ def test_member_of_two_organisations_names_one_with_x_organization(api, org_a, o
 
 # --- OpenAPI ------------------------------------------------------------------------------------
 
-def test_schema_parses_and_lists_the_four_operations():
+def test_schema_parses_and_lists_the_rfc_and_portal_operations():
     response = Client().get("/v2/schema")
 
     assert response.status_code == 200
@@ -452,7 +452,10 @@ def test_schema_parses_and_lists_the_four_operations():
     assert document["openapi"].startswith("3.")
     operations = {(path, method) for path, item in document["paths"].items() for method in item}
     assert operations == {("/v2/invoices", "get"), ("/v2/invoices", "post"), ("/v2/invoices/{id}", "get"),
-                          ("/v2/invoices/{id}/download", "get")}
+                          ("/v2/invoices/{id}/download", "get"),
+                          # the operator users' portal (tests/api/test_operator_portal.py)
+                          ("/v2/me/invoices", "get"), ("/v2/me/invoices/{id}/download", "get"),
+                          ("/v2/me/invitations/accept", "post")}
     listing = document["paths"]["/v2/invoices"]["get"]
     assert {"filters[status]", "filters[operator_id]", "filters[between_date]"} <= {p["name"] for p in listing["parameters"]}
     assert {"400", "401", "403"} <= set(listing["responses"])

@@ -150,3 +150,20 @@ def test_the_command_and_the_daily_task(due_today, django_capture_on_commit_call
     assert tasks.flag_overdue_invoices.name == "invoice.flag_overdue_invoices"
     entry = settings.CELERY_BEAT_SCHEDULE["flag-overdue-invoices"]
     assert entry["task"] == "invoice.flag_overdue_invoices" and entry["schedule"].hour == {6}
+
+
+def test_every_overdue_invoice_is_told_once_whatever_the_number_of_runs(user_a, org_a, user_b, org_b, heard,
+                                                                         django_capture_on_commit_callbacks):
+    # given: three invoices of two organisations due today
+    invoices = [make_validated(actor=user_a, organization=org_a, date_due=today()),
+                make_validated(actor=user_a, organization=org_a, date_due=today()),
+                make_validated(actor=user_b, organization=org_b, date_due=today())]
+
+    # when a week of daily runs
+    for days in range(1, 8):
+        run(today() + timedelta(days=days), django_capture_on_commit_callbacks)
+
+    # then
+    assert sorted(pk for pk, _since in heard) == sorted(invoice.pk for invoice in invoices)
+    assert {since for _pk, since in heard} == {today() + timedelta(days=1)}
+    assert all(len(warnings(invoice)) == 1 for invoice in invoices)
