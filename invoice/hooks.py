@@ -17,7 +17,8 @@ other apps register in their AppConfig.ready() (as they register pickers and tax
   (invoice.services.overdue.flag_overdue_invoices) found overdue for the first time (`since`: the
   first day it was, the day after its due date), once per invoice and overdue spell, **after the
   commit** that recorded it (`overdue_since` and its WARNING event). The delivery module registers
-  its reminder (e-mail to the billed party) here; a hook that sends must be a task (retries,
+  its reminder here (invoice.delivery.services.on_invoice_overdue: an `invoice.overdue` webhook and,
+  when the organisation wants it, an e-mail to the buyer); a hook that sends must be a task (retries,
   dead-letter), since the run will not call it again for that invoice.
 
 A hook is registered once (registering it again changes nothing); they run in registration order.
