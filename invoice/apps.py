@@ -30,6 +30,7 @@ class InvoiceConfig(AppConfig):
 
         hooks.on_document_status_changed(delivery.on_document_status_changed, in_transaction=True)
         hooks.on_invoice_status_changed(delivery.on_invoice_status_changed)
+        hooks.on_invoice_overdue(delivery.on_invoice_overdue)
         from django.core.signals import request_started
 
         request_started.connect(delivery._forget_endpoints, dispatch_uid="molink-delivery-endpoint-memo")

@@ -66,6 +66,17 @@ OPEN_STATUSES = frozenset({S.VALIDATED, S.UNPAID, S.SUSPENDED})
 # Invoices that carry a number of their series (drafts may hold a free code, never a number).
 ISSUED_STATUSES = frozenset(set(S) - {S.DRAFT, S.DELETED})
 
+# Issued, still owed: the due amount counts (invoice.selectors.due_q). A suspended (disputed)
+# invoice is due but never overdue.
+OVERDUE_STATUSES = frozenset({S.VALIDATED, S.UNPAID})
+
+# A MESSAGE event addressed to the invoice's customer (its thirdparty) carries
+# json_ext {"audience": "customer"}: the only events a customer principal sees (myInvoices).
+# Every other event — STATUS, WARNING, PAYMENT, PAYMENT_ERROR, and MESSAGE without it (staff notes) —
+# is the organisation's own.
+EVENT_AUDIENCE_KEY = "audience"
+CUSTOMER_AUDIENCE = "customer"
+
 NUMBER_WIDTH = 6  # PREFIX-YYYY-000001
 
 

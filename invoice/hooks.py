@@ -16,6 +16,14 @@ other apps register in their AppConfig.ready() (as they register pickers and tax
   the invoice hooks: for what must be recorded with the change or not at all (delivery rows,
   whose sending is then scheduled on commit).
 
+- **invoice overdue** — `hook(invoice, *, since)`, for an invoice the daily overdue run
+  (invoice.services.overdue.flag_overdue_invoices) found overdue for the first time (`since`: the
+  first day it was, the day after its due date), once per invoice and overdue spell, **after the
+  commit** that recorded it (`overdue_since` and its WARNING event). The delivery module registers
+  its reminder here (invoice.delivery.services.on_invoice_overdue: an `invoice.overdue` webhook and,
+  when the organisation wants it, an e-mail to the buyer); a hook that sends must be a task (retries,
+  dead-letter), since the run will not call it again for that invoice.
+
 A hook is registered once (registering it again changes nothing); they run in registration order.
 """
 from __future__ import annotations
@@ -30,6 +38,8 @@ DocumentStatusHook = Callable[..., None]
 _invoice_status_hooks: list[InvoiceStatusHook] = []
 _document_status_hooks: list[DocumentStatusHook] = []
 _document_status_hooks_in_transaction: list[DocumentStatusHook] = []
+InvoiceOverdueHook = Callable[..., None]
+_invoice_overdue_hooks: list[InvoiceOverdueHook] = []
 
 
 def on_invoice_status_changed(hook: InvoiceStatusHook) -> InvoiceStatusHook:
@@ -57,5 +67,19 @@ def document_status_changed(document, *, old: str, new: str) -> None:
     def run():
         for hook in list(_document_status_hooks):
             hook(document, old=old, new=new)
+
+    transaction.on_commit(run)
+
+
+def on_invoice_overdue(hook: InvoiceOverdueHook) -> InvoiceOverdueHook:
+    if hook not in _invoice_overdue_hooks:
+        _invoice_overdue_hooks.append(hook)
+    return hook
+
+
+def invoice_overdue(invoice, *, since) -> None:
+    def run():
+        for hook in list(_invoice_overdue_hooks):
+            hook(invoice, since=since)
 
     transaction.on_commit(run)

@@ -61,6 +61,12 @@ class Invoice(HistoryBusinessModel):
     payment_reference = models.CharField(max_length=255, blank=True, default="", db_index=True)
     zero_total_reason = models.TextField(blank=True, default="",
                                          help_text="why an invoice totalling 0 is issued (required to validate one)")
+    overdue_since = models.DateField(null=True, blank=True,
+                                     help_text="first day the invoice was overdue, set by the daily overdue run "
+                                               "(invoice.services.overdue); cleared when it no longer is")
+
+    # The customer (core.tenancy.scope_to_customer): the party billed, the invoice's thirdparty.
+    customer_path = ("organization", "thirdparty_type", "thirdparty_id")
 
     class Meta:
         ordering = ("-date_created",)
@@ -120,6 +126,7 @@ class InvoiceLineItem(HistoryBusinessModel):
     amount_total = money_field()
 
     tenant_path = "invoice__organization"
+    customer_path = "invoice"
 
     class Meta:
         ordering = ("date_created", "id")
@@ -170,6 +177,7 @@ class InvoiceEvent(HistoryModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     tenant_path = "invoice__organization"
+    customer_path = "invoice"
 
     class Meta:
         ordering = ("-date_created",)
@@ -233,6 +241,7 @@ class InvoiceDocument(models.Model):
     date_generated = models.DateTimeField(null=True, blank=True)
 
     tenant_path = "organization"
+    customer_path = "invoice"
 
     class Meta:
         ordering = ("-date_created",)

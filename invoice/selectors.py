@@ -1,15 +1,28 @@
 """Scoped reads of invoices. Every query goes through core.tenancy.scope."""
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
-from core.tenancy import get_scoped, scope
+from core.errors import NotFound
+from core.money import quantize
+from core.tenancy import CustomerPrincipal, get_scoped, scope, scope_to_customer
 from invoice.constants import (
+    CUSTOMER_AUDIENCE,
+    EVENT_AUDIENCE_KEY,
+    ISSUED_STATUSES,
     LIVE_DOCUMENT_STATUSES,
     NOT_RENDERABLE_STATUSES,
+    OPEN_STATUSES,
+    OVERDUE_STATUSES,
+    DocumentStatus,
+    DocumentType,
+    EventType,
     InvoiceStatus,
 )
 from invoice.models import (
@@ -25,6 +38,45 @@ from invoice.renderers.snapshot import (
     PartySnapshot,
     TaxSnapshot,
 )
+
+# --- What is due, what is overdue: the one definition ---------------------------------------------
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def due_q() -> Q:
+    """Invoices that still ask for money: issued invoices (not credit notes) open for payment
+    (validated, unpaid, suspended) whose accepted payments do not cover the total."""
+    return Q(document_type=DocumentType.INVOICE, status__in=OPEN_STATUSES, amount_total__gt=F("amount_payed"),
+             is_deleted=False)
+
+
+def overdue_q(on: date | None = None) -> Q:
+    """Due invoices whose due date is before `on` (default today), suspended (disputed) ones aside."""
+    return due_q() & Q(status__in=OVERDUE_STATUSES, date_due__lt=on or today())
+
+
+def amount_due(invoice) -> Decimal:
+    """What the buyer still owes on this invoice (0 unless it is due, see due_q)."""
+    if (invoice.document_type != DocumentType.INVOICE or invoice.status not in OPEN_STATUSES or invoice.is_deleted
+            or invoice.amount_total <= invoice.amount_payed):
+        return Decimal("0.00")
+    return invoice.amount_total - invoice.amount_payed
+
+
+def is_past_due(invoice, on: date | None = None) -> bool:
+    return invoice.date_due is not None and invoice.date_due < (on or today())
+
+
+def is_overdue(invoice, on: date | None = None) -> bool:
+    """The Python twin of overdue_q, for one loaded invoice."""
+    return amount_due(invoice) > 0 and invoice.status in OVERDUE_STATUSES and is_past_due(invoice, on)
+
+
+def overdue_invoices(on: date | None = None) -> QuerySet:
+    """Every organisation's overdue invoices (the daily overdue run)."""
+    return Invoice.objects.filter(overdue_q(on))
 
 
 def invoice_list(organization, *, include_deleted: bool = False) -> QuerySet:
@@ -142,6 +194,77 @@ def period_invoice(organization, *, operator, start_date, end_date, among: Query
                 .exclude(invoice__status__in=NOT_RENDERABLE_STATUSES).select_related("invoice").order_by("-date_created")
                 .first())
     return document.invoice if document is not None else None
+
+
+# --- What a customer principal sees (core.tenancy.scope_to_customer) --------------------------------
+
+def customer_invoice_list(principal: CustomerPrincipal, queryset: QuerySet | None = None) -> QuerySet:
+    """The issued invoices (and credit notes) billed to the principal's parties at every
+    organisation: never drafts, deleted or other parties' invoices."""
+    queryset = Invoice.objects.all() if queryset is None else queryset
+    return scope_to_customer(queryset.filter(is_deleted=False, status__in=ISSUED_STATUSES), principal)
+
+
+def customer_invoice_get(principal: CustomerPrincipal, pk, *, field: str = "id") -> Invoice:
+    try:
+        key = uuid.UUID(str(pk))
+    except (TypeError, ValueError):
+        raise NotFound("invoice", pk, field) from None
+    invoice = customer_invoice_list(principal).select_related("organization").filter(pk=key).first()
+    if invoice is None:
+        raise NotFound("invoice", pk, field)
+    return invoice
+
+
+def customer_messages_q() -> Q:
+    """The events a customer sees: MESSAGE events addressed to them (invoice.constants)."""
+    return Q(event_type=EventType.MESSAGE, is_deleted=False, **{f"json_ext__{EVENT_AUDIENCE_KEY}": CUSTOMER_AUDIENCE})
+
+
+def customer_documents_q() -> Q:
+    """The documents a customer sees: pending or created (a failed one is the organisation's concern)."""
+    return Q(status__in=LIVE_DOCUMENT_STATUSES)
+
+
+# Which created document a customer download answers when no format is asked.
+DOWNLOAD_PREFERENCE = ("pdf", "facturx", "xml", "json")
+
+
+def customer_download_document(principal: CustomerPrincipal, invoice_pk, fmt: str | None = None):
+    """The document a customer downloads for one of their invoices: the created one in `fmt`, or
+    the first created one in DOWNLOAD_PREFERENCE; the latest pending one when none is created
+    (the download then answers DOCUMENT_PENDING); NOT_FOUND when the invoice is not theirs or has
+    no document (in that format)."""
+    from invoice.models import InvoiceDocument
+
+    invoice = customer_invoice_get(principal, invoice_pk)
+    documents = list(InvoiceDocument.objects.filter(customer_documents_q(), invoice=invoice)
+                     .order_by("-date_created"))
+    if fmt:
+        documents = [document for document in documents if document.format == fmt]
+    created = sorted((d for d in documents if d.status == DocumentStatus.CREATED),
+                     key=lambda d: DOWNLOAD_PREFERENCE.index(d.format) if d.format in DOWNLOAD_PREFERENCE else 99)
+    if created:
+        return created[0]
+    if documents:
+        return documents[0]
+    raise NotFound("document of invoice", invoice_pk, "format" if fmt else "id")
+
+
+def totals_due(queryset: QuerySet, on: date | None = None) -> list[dict]:
+    """Per currency, over `queryset`'s invoices: what is due, how much of it is overdue, and how many
+    invoices each (what a customer's list page shows on top)."""
+    on = on or today()
+    remainder = F("amount_total") - F("amount_payed")
+    rows = (queryset.order_by().values("currency_code")
+            .annotate(amount_due=Sum(remainder, filter=due_q()), count_due=Count("pk", filter=due_q()),
+                      amount_overdue=Sum(remainder, filter=overdue_q(on)), count_overdue=Count("pk", filter=overdue_q(on)))
+            .order_by("currency_code"))
+    return [{"currency_code": row["currency_code"],
+             "amount_due": quantize(row["amount_due"] or Decimal(0), row["currency_code"]),
+             "count_due": row["count_due"],
+             "amount_overdue": quantize(row["amount_overdue"] or Decimal(0), row["currency_code"]),
+             "count_overdue": row["count_overdue"]} for row in rows if row["count_due"]]
 
 
 def party_snapshot(obj) -> PartySnapshot:

@@ -68,5 +68,13 @@ def reap_stuck_documents() -> dict:
     return documents.reap_stuck_documents()
 
 
+@shared_task(name="invoice.flag_overdue_invoices")
+def flag_overdue_invoices() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): record the invoices that became overdue, tell the hooks once."""
+    from invoice.services.overdue import flag_overdue_invoices as run
+
+    return run()
+
+
 # Delivery's tasks live in their package; importing them here lets the worker find them.
 from invoice.delivery.tasks import deliver, dispatch_due_deliveries  # noqa: F401

@@ -1,4 +1,5 @@
-"""Django admin of the billing source: operators, tariffs and orders, with their history.
+"""Django admin of the billing source: operators, tariffs and orders, with their history, and the
+operators' portal users (read-only).
 
 Writes go through payment_module.services, never around them:
 - operators are added and changed with `operator_create` / `operator_update` (same checks as
@@ -21,7 +22,7 @@ from core.admin import NoRevertHistoryAdmin
 from core.calculation import list_rules
 from core.errors import DomainError
 from core.models import CalculationRuleSetting, Organization
-from payment_module.models import Operator, Order, Tariff
+from payment_module.models import Operator, OperatorUser, Order, Tariff
 from payment_module.services import operators as services
 
 AUDIT_FIELDS = ("id", "version", "is_deleted", "date_created", "date_updated", "user_created", "user_updated")
@@ -232,3 +233,25 @@ class OrderAdmin(NoRevertHistoryAdmin):
         url = reverse("admin:invoice_invoice_change", args=[invoice.pk])
         return format_html('<a href="{}">{}</a> — line {} ({})', url, invoice.code or f"draft {invoice.pk}",
                            line.code or line.pk, line.amount_net)
+
+
+@admin.register(OperatorUser)
+class OperatorUserAdmin(NoRevertHistoryAdmin):
+    """Who may see which operator's invoices (the portal), read-only: invitations are made with
+    `inviteOperatorUser` (payment_module.services.operator_users), never here; the token is not shown."""
+
+    list_display = ("user", "operator", "organization", "date_invited", "date_accepted", "invited_by")
+    list_filter = ("organization",)
+    search_fields = ("user__username", "operator__name", "operator__code")
+    list_select_related = ("user", "operator", "organization", "invited_by")
+    fields = ("organization", "operator", "user", "invited_by", "date_invited", "date_accepted", "token_expires_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -26,6 +26,10 @@ class PaymentModuleConfig(AppConfig):
         from payment_module.services.billing import release_orders_of_cancelled
 
         hooks.on_invoice_status_changed(release_orders_of_cancelled)
+        from core.tenancy import register_customer_source
+        from payment_module.selectors import operator_user_parties
+
+        register_customer_source(operator_user_parties)  # operator users are customer principals
         everyone = (Role.ADMIN, Role.ACCOUNTANT, Role.VIEWER)
         grant(everyone, {"payment_module.view_operator", "payment_module.view_order", "payment_module.view_tariff",
                          "payment_module.view_bankstatement"})

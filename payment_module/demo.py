@@ -281,3 +281,60 @@ def _bill_one_month(organization: Organization, actor: User) -> str:
     billed = Order.objects.filter(invoice_line__invoice=document.invoice).count()
     return (f"  {organization.name}: {billed} orders of {operator.name} ({start:%m/%Y}) invoiced as "
             f"{document.invoice.code}, PDF requested; this month's orders are left to bill")
+
+
+# ------------------------------------------------------------------------------ operator portal
+
+PORTAL_USER = "operator@molink.test"
+PORTAL_MESSAGES = {
+    "org-a": "Bonjour, votre facture est disponible au format PDF. Merci de votre confiance.",
+    "org-b": "Rappel : le règlement par virement doit mentionner la référence de paiement.",
+}
+
+
+def portal(stdout=None) -> None:
+    """After the invoice demo: one operator user, `operator@molink.test` / `molink-demo`, invited by
+    Org A and by Org B to the operator each bills most, and who accepted both; a message addressed
+    to them on each operator's latest invoice. Left alone when the user already exists."""
+    if User.objects.filter(username=PORTAL_USER).exists():
+        if stdout is not None:
+            stdout.write(f"  operator portal: {PORTAL_USER} already there, nothing added")
+        return
+    names = _seed_portal()
+    if stdout is not None and names:
+        stdout.write(f"  operator portal: {PORTAL_USER} / {core_demo.DEMO_PASSWORD} sees the invoices of "
+                     + " and ".join(names))
+
+
+@transaction.atomic
+def _seed_portal() -> list[str]:
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Count
+
+    from invoice.constants import ISSUED_STATUSES
+    from invoice.models import Invoice, InvoiceDocument
+    from invoice.services.events import event_message_create
+    from payment_module.services.operator_users import accept_operator_invitation, invite_operator_user
+
+    content_type = ContentType.objects.get_for_model(Operator)
+    names, user = [], None
+    for organization, actor in _demo_organizations():
+        issued = Invoice.objects.filter(organization=organization, thirdparty_type=content_type, is_deleted=False,
+                                        status__in=ISSUED_STATUSES)
+        # The operator of the billed month (it has a PDF to download), else the one billed most.
+        billed = (InvoiceDocument.objects.filter(organization=organization, operator__isnull=False)
+                  .values_list("operator_id", flat=True).first())
+        busiest = (issued.values("thirdparty_id").annotate(n=Count("pk")).order_by("-n", "thirdparty_id")
+                   .values_list("thirdparty_id", flat=True).first())
+        if (billed or busiest) is None:
+            continue
+        operator = Operator.objects.get(pk=billed or busiest)
+        _link, token = invite_operator_user(actor=actor, organization=organization, operator=operator,
+                                            email=PORTAL_USER)
+        accept_operator_invitation(token=token, password=core_demo.DEMO_PASSWORD, user=user)
+        user = _link.user
+        latest = issued.filter(thirdparty_id=operator.pk).order_by("-date_invoice", "-code").first()
+        event_message_create(actor=actor, invoice=latest, message=PORTAL_MESSAGES.get(organization.code, "Bonjour"),
+                             to_customer=True)
+        names.append(f"{operator.name} ({organization.name})")
+    return names

@@ -23,3 +23,11 @@ class BankStatementErrorCode(Enum):
     CSV_MAPPING_INVALID = "csv_mapping_invalid"
     NO_LINES = "no_lines"
     DUPLICATE_ENTRY_REFERENCE = "duplicate_entry_reference"
+
+
+class OperatorUserErrorCode(Enum):
+    INVITATION_INVALID = "invitation_invalid"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_LOGIN_REQUIRED = "invitation_login_required"
+    ALREADY_INVITED = "already_invited"
+    OPERATOR_INACTIVE = "operator_inactive"

@@ -1,5 +1,5 @@
-"""The Molink billing source: déclarants (operators), tariffs and orders (commandes); bank
-statements imported to reconcile payments with invoices."""
+"""The Molink billing source: déclarants (operators) and their portal users, tariffs and orders
+(commandes); bank statements imported to reconcile payments with invoices."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from core.ids import uuid7
 from core.models import HistoryBusinessModel, HistoryModel, Organization
@@ -169,3 +171,36 @@ class BankStatementLine(models.Model):
             models.UniqueConstraint(fields=("organization", "entry_reference"), name="uniq_entry_reference_per_org"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="stmt_line_amount_gte_0"),
         ]
+
+
+class OperatorUser(models.Model):
+    """A user's access to the invoices billed to one operator: the operator's portal account.
+
+    Created by an invitation of the operator's organisation (payment_module.services.operator_users):
+    the row holds the SHA-256 of a one-time, expiring invitation token; accepting it sets
+    `date_accepted` and clears the token. Only accepted rows of live operators of live
+    organisations give access (payment_module.selectors.operator_user_parties, the customer source
+    of core.tenancy). An operator user has no Membership: staff queries answer NO_ORGANIZATION."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="operator_users")
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="operator_users")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator_links")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    date_invited = models.DateTimeField(default=timezone.now)
+    date_accepted = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True,
+                                  help_text="SHA-256 hex of the pending invitation token; null once used")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["token_hash"])
+
+    tenant_path = "organization"
+
+    class Meta:
+        ordering = ("-date_invited",)
+        constraints = [models.UniqueConstraint(fields=("user", "operator"), name="uniq_operator_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.operator}"

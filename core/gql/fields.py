@@ -118,6 +118,18 @@ class TenantConnectionField(DjangoFilterConnectionField):
         return optimize(qs, info) if optimize else qs
 
 
+class CustomerConnectionField(TenantConnectionField):
+    """The connection field of a customer principal's lists (`myInvoices`): scoped by its node type
+    (core.gql.types.CustomerObjectType), with TenantConnectionField's filters, `orderBy` and paging,
+    but without `clientMutationId` and `applyDefaultValidityFilter` (mutation logs and validity
+    are the organisations' business)."""
+
+    def __init__(self, type_, *args, **kwargs):
+        super().__init__(type_, *args, **kwargs)
+        self.args = {name: arg for name, arg in (self._base_args or {}).items()
+                     if name not in ("client_mutation_id", "apply_default_validity_filter")}
+
+
 PAGING_ARGUMENTS = frozenset({"first", "last", "after", "before", "offset", "order_by"})
 
 

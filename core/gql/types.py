@@ -10,8 +10,10 @@ from graphene_django import DjangoObjectType
 from graphene_django.converter import convert_django_field, get_django_field_description
 from graphene_django.types import DjangoObjectTypeOptions
 
+from core.errors import DomainError
 from core.gql.auth import authorize
-from core.tenancy import scope
+from core.gql.errors import graphql_error
+from core.tenancy import customer_for_request, scope, scope_to_customer
 
 
 @convert_django_field.register(models.DecimalField)
@@ -61,6 +63,31 @@ class TenantObjectType(DjangoObjectType):
     def get_queryset(cls, queryset, info):
         tenant = authorize(info, cls._meta.permissions)
         return scope(queryset, tenant.organization)
+
+
+class CustomerObjectType(DjangoObjectType):
+    """A DjangoObjectType of what a customer principal sees (the invoices billed to them): every
+    queryset is scoped by core.tenancy.scope_to_customer; no role or organisation is involved, so
+    an authenticated user who is no customer sees nothing. Declare only fields a customer may read."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, _meta=None, **options):
+        options.setdefault("connection_class", ExtendedConnection)
+        super().__init_subclass_with_meta__(_meta=_meta, **options)
+
+    @staticmethod
+    def principal(info):
+        try:
+            return customer_for_request(info.context)
+        except DomainError as exc:
+            raise graphql_error(exc) from None
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return scope_to_customer(queryset, CustomerObjectType.principal(info))
 
 
 class MutationError(graphene.ObjectType):

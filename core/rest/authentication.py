@@ -5,7 +5,8 @@ Django request (`request._tenant_context`) where core.tenancy.tenant_for_request
 `X-Organization` header plays no part. The request's user is the key's creator (`created_by`):
 every write it makes is audited as that person's, and the key stops working when that user is
 deactivated (or the key revoked, or its organisation deleted). The role is the key's own, never
-the creator's, so a key may act with less than its creator's rights."""
+the creator's, so a key may act with less than its creator's rights. An API key is never a
+customer principal (core.tenancy.customer_for_request): the /v2/me routes show it nothing."""
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
@@ -66,6 +67,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(detail="the API key is unknown or revoked",
                                                   code=CoreErrorCode.API_KEY_INVALID.name)
         django_request._tenant_context = TenantContext(key.created_by, key.organization, key.role)
+        django_request._api_key = key  # an organisation's credential: never a customer (core.tenancy)
         django_request.auth_error = None
         api_key_touch(key)
         return key.created_by, key

@@ -3,7 +3,12 @@ permission names or a {HTTP method: tuple} mapping, and this class checks them w
 core.permissions.has_perms against the role of the request's TenantContext (JWT membership or
 API key). Anonymous → 401 UNAUTHENTICATED; a method the view does not serve → 405
 METHOD_NOT_ALLOWED; a missing permission → 403 PERMISSION_DENIED; a view that serves a method but
-declares nothing for it is refused (fail closed)."""
+declares nothing for it is refused (fail closed).
+
+`IsCustomer` is the check of the customer routes (/v2/me/...): an authenticated user, whose
+CustomerPrincipal (core.tenancy.customer_for_request) the view then scopes with; no role, no
+organisation, no permission names (a customer reads only what is billed to them, read-only).
+`IsAnyone` says explicitly that a route needs no credential (accepting an invitation)."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +18,7 @@ from rest_framework.permissions import BasePermission
 
 from core.errors import PermissionDenied
 from core.permissions import has_perms
-from core.tenancy import tenant_for_request
+from core.tenancy import customer_for_request, tenant_for_request
 
 logger = logging.getLogger("molink.rest")
 
@@ -44,4 +49,25 @@ class HasTenantPermissions(BasePermission):
         for permission in required:
             if not has_perms(tenant.role, [permission]):
                 raise PermissionDenied(permission)
+        return True
+
+
+def _ensure_method(request, view) -> None:
+    if request.method.lower() not in view.http_method_names or not hasattr(view, request.method.lower()):
+        raise exceptions.MethodNotAllowed(request.method)
+
+
+class IsCustomer(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            raise exceptions.NotAuthenticated("authentication required: send Authorization: Bearer <token>")
+        _ensure_method(request, view)
+        customer_for_request(request)
+        return True
+
+
+class IsAnyone(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        _ensure_method(request, view)
         return True

@@ -42,8 +42,31 @@ class ContentTypeNameFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}__model": model})
 
 
+class OverdueFilter(django_filters.BooleanFilter):
+    """`overdue: true` keeps the overdue invoices, `false` the others (invoice.selectors.overdue_q)."""
+
+    def filter(self, qs, value):
+        from invoice.selectors import overdue_q
+
+        if value is None:
+            return qs
+        return qs.filter(overdue_q()) if value else qs.exclude(overdue_q())
+
+
+class DueFilter(django_filters.BooleanFilter):
+    """`due: true` keeps the invoices that still ask for money (invoice.selectors.due_q)."""
+
+    def filter(self, qs, value):
+        from invoice.selectors import due_q
+
+        if value is None:
+            return qs
+        return qs.filter(due_q()) if value else qs.exclude(due_q())
+
+
 class InvoiceFilter(with_decimal_filters("amount_discount", "amount_net", "amount_total", "amount_payed")):
     id = UUIDOrGlobalIDFilter(field_name="id")
+    overdue = OverdueFilter()
     status = IntegerCodeFilter(field_name="status")
     document_type = django_filters.CharFilter(field_name="document_type")
     subject_type = ContentTypeNameFilter(field_name="subject_type")
@@ -126,3 +149,24 @@ class PaymentInvoiceFilter(InvoicePaymentFilter):
 
     class Meta(InvoicePaymentFilter.Meta):
         pass
+
+
+class CustomerInvoiceFilter(django_filters.FilterSet):
+    """`myInvoices`' filters: status, issue dates, billed period (overlap), organisation, due/overdue."""
+
+    id = UUIDOrGlobalIDFilter(field_name="id")
+    status = IntegerCodeFilter(field_name="status")
+    document_type = django_filters.CharFilter(field_name="document_type")
+    organization_id = UUIDOrGlobalIDFilter(field_name="organization_id")
+    code = django_filters.CharFilter(field_name="code", lookup_expr="icontains")
+    date_from = django_filters.DateFilter(field_name="date_invoice", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date_invoice", lookup_expr="lte")
+    # The billed period [date_valid_from, date_valid_to] overlaps [periodStart, periodEnd].
+    period_start = django_filters.DateFilter(field_name="date_valid_to", lookup_expr="gte")
+    period_end = django_filters.DateFilter(field_name="date_valid_from", lookup_expr="lte")
+    due = DueFilter()
+    overdue = OverdueFilter()
+
+    class Meta:
+        model = Invoice
+        fields = []

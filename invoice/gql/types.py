@@ -22,7 +22,7 @@ from invoice.gql.filters import (
     PaymentInvoiceFilter,
 )
 from invoice.models import Invoice, InvoiceEvent, InvoiceLineItem, InvoicePayment
-from invoice.selectors import live_invoice_count
+from invoice.selectors import amount_due, is_overdue, live_invoice_count
 
 AUDIT_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "version")
 BUSINESS_FIELDS = AUDIT_FIELDS + ("date_valid_from", "date_valid_to", "replacement_uuid")
@@ -58,7 +58,7 @@ def _parent_invoice(root, info):
     return root.invoice
 
 
-def _generic_prefetch(field: str) -> GenericPrefetch:
+def generic_prefetch(field: str) -> GenericPrefetch:
     querysets = []
     for picker in pickers.picker_types():
         querysets.append(picker.model._default_manager.all())
@@ -112,7 +112,7 @@ class InvoiceLineItemGQLType(TenantObjectType):
         if selected & {"lineTypeName", "line", "lineOption"}:
             related.append("line_type")
         qs = qs.select_related(*related)
-        return qs.prefetch_related(_generic_prefetch("line")) if selected & {"line", "lineOption"} else qs
+        return qs.prefetch_related(generic_prefetch("line")) if selected & {"line", "lineOption"} else qs
 
 
 PAYMENT_FIELDS = AUDIT_FIELDS + (
@@ -157,6 +157,8 @@ class PaymentInvoiceGQLType(InvoicePaymentGQLType):
 class InvoiceEventGQLType(TenantObjectType):
     user_name = graphene.String()
     editable = graphene.Boolean(description="true when the caller may edit this message")
+    visible_to_customer = graphene.Boolean(required=True, description="a message addressed to the invoice's "
+                                                                      "customer, shown in their portal")
 
     orderable_fields = ("event_type", "message", "date_created")
 
@@ -183,6 +185,11 @@ class InvoiceEventGQLType(TenantObjectType):
 
         return self.event_type == EventType.MESSAGE and self.user_id == getattr(info.context.user, "pk", None)
 
+    def resolve_visible_to_customer(self, info):
+        from invoice.constants import CUSTOMER_AUDIENCE, EVENT_AUDIENCE_KEY, EventType
+
+        return self.event_type == EventType.MESSAGE and (self.json_ext or {}).get(EVENT_AUDIENCE_KEY) == CUSTOMER_AUDIENCE
+
     @classmethod
     def optimize_queryset(cls, qs, info):
         selected = selected_node_fields(info)
@@ -207,6 +214,10 @@ class InvoiceGQLType(TenantObjectType):
     is_editable = graphene.Boolean(required=True)
     amount_to_refund = graphene.Decimal(required=True, description="the balance in favour of the buyer: accepted "
                                                                    "payments beyond the total (overpayments)")
+    amount_due = graphene.Decimal(required=True, description="what the buyer still owes (0 unless the invoice is "
+                                                             "validated, unpaid or suspended)")
+    overdue = graphene.Boolean(required=True, description="validated or unpaid, an unpaid remainder, due date "
+                                                          "passed (invoice.selectors.is_overdue)")
 
     orderable_fields = ("code", "code_tp", "code_ext", "date_due", "date_invoice", "date_valid_from",
                         "date_valid_to", "date_payed", "amount_discount", "amount_net", "amount_total",
@@ -222,7 +233,7 @@ class InvoiceGQLType(TenantObjectType):
             "subject_type", "subject_id", "thirdparty_type", "thirdparty_id", "related_invoice", "document_type",
             "code", "code_tp", "code_ext", "date_due", "date_invoice", "date_payed", "amount_discount",
             "amount_net", "tax_analysis", "amount_total", "amount_payed", "status", "currency_code",
-            "currency_tp_code", "note", "terms", "payment_reference", "zero_total_reason",
+            "currency_tp_code", "note", "terms", "payment_reference", "zero_total_reason", "overdue_since",
         )
 
     @bypass_get_queryset
@@ -273,6 +284,12 @@ class InvoiceGQLType(TenantObjectType):
     def resolve_amount_to_refund(self, info):
         return self.amount_to_refund
 
+    def resolve_amount_due(self, info):
+        return amount_due(self)
+
+    def resolve_overdue(self, info):
+        return is_overdue(self)
+
     def resolve_is_editable(self, info):
         from invoice.constants import EDITABLE_STATUSES
 
@@ -293,13 +310,13 @@ class InvoiceGQLType(TenantObjectType):
         qs = qs.select_related("subject_type", "thirdparty_type")
         prefetches = []
         if selected & {"subject", "subjectOption"}:
-            prefetches.append(_generic_prefetch("subject"))
+            prefetches.append(generic_prefetch("subject"))
         if selected & {"thirdparty", "thirdpartyOption"}:
-            prefetches.append(_generic_prefetch("thirdparty"))
+            prefetches.append(generic_prefetch("thirdparty"))
         if "lineItems" in selected:
             # `line` (the billed object, generic) of every line in one query per line type.
             prefetches.append(Prefetch("line_items", queryset=InvoiceLineItem.objects.filter(is_deleted=False)
-                                       .select_related("line_type").prefetch_related(_generic_prefetch("line"))
+                                       .select_related("line_type").prefetch_related(generic_prefetch("line"))
                                        .order_by("date_created", "id")))
         if "payments" in selected:
             prefetches.append(Prefetch("payments", queryset=InvoicePayment.objects.filter(is_deleted=False)))

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from core.errors import DomainError
 from core.history import ensure_version, save_with_history
 from core.validation import ensure_max_length, ensure_required
-from core.errors import DomainError
-from invoice.constants import EventType
+from invoice.constants import CUSTOMER_AUDIENCE, EVENT_AUDIENCE_KEY, EventType
 from invoice.error_codes import InvoiceErrorCode
 from invoice.models import Invoice, InvoiceEvent
 
 MESSAGE_MAX = 4000
 
 
-def event_record(*, invoice: Invoice, event_type: int, message: str, actor=None, reason: str = "event_record") -> InvoiceEvent:
-    event = InvoiceEvent(invoice=invoice, event_type=event_type, message=message, user=actor)
+def event_record(*, invoice: Invoice, event_type: int, message: str, actor=None, reason: str = "event_record",
+                 json_ext: dict | None = None) -> InvoiceEvent:
+    event = InvoiceEvent(invoice=invoice, event_type=event_type, message=message, user=actor, json_ext=json_ext)
     save_with_history(event, actor=actor, reason=reason)
     return event
 
@@ -27,10 +28,13 @@ def _ensure_message(message: str | None) -> str:
 
 
 @transaction.atomic
-def event_message_create(*, actor, invoice: Invoice, message: str) -> InvoiceEvent:
+def event_message_create(*, actor, invoice: Invoice, message: str, to_customer: bool = False) -> InvoiceEvent:
+    """A message in the invoice's events tab: a staff note, or (`to_customer`) a message addressed
+    to the invoice's customer, which they read in their portal (invoice.constants.CUSTOMER_AUDIENCE)."""
     message = _ensure_message(message)
     return event_record(invoice=invoice, event_type=EventType.MESSAGE, message=message, actor=actor,
-                        reason="event_message_create")
+                        reason="event_message_create",
+                        json_ext={EVENT_AUDIENCE_KEY: CUSTOMER_AUDIENCE} if to_customer else None)
 
 
 @transaction.atomic

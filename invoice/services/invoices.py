@@ -38,6 +38,7 @@ from invoice.selectors import (
     accepted_payments_of,
     active_lines,
     invoice_lock,
+    is_past_due,
     party_snapshot,
 )
 from invoice.services.events import event_record
@@ -137,6 +138,17 @@ def _status_event(invoice: Invoice, old: int, actor, note: str = "", **context) 
     message = _status_message(old, invoice.status, note)
     event_record(invoice=invoice, event_type=EventType.STATUS, message=message, actor=actor, reason="status_change")
     hooks.invoice_status_changed(invoice, old=old, new=invoice.status, actor=actor, **context)
+
+
+@transaction.atomic
+def invoice_transition(*, actor, invoice: Invoice, action: str, note: str = "") -> Invoice:
+    """A status change that has no service of its own (e.g. `mark_unpaid` by the overdue run),
+    through the transition table, with its history row, STATUS event and status hooks."""
+    invoice = invoice_lock(invoice.pk)
+    old, invoice.status = invoice.status, ensure_transition(invoice, action)
+    save_with_history(invoice, actor=actor, reason=f"invoice_{action}")
+    _status_event(invoice, old, actor, note)
+    return invoice
 
 
 @transaction.atomic
@@ -341,8 +353,7 @@ def _apply_payment_totals(invoice: Invoice, *, total, count: int, last_date) -> 
         invoice.status = ensure_transition(invoice, "pay")
         invoice.date_payed = last_date or today()
     elif not covered and invoice.status == InvoiceStatus.PAID:
-        overdue = invoice.date_due is not None and invoice.date_due < today()
-        invoice.status = ensure_transition(invoice, "unpay_overdue" if overdue else "unpay")
+        invoice.status = ensure_transition(invoice, "unpay_overdue" if is_past_due(invoice, today()) else "unpay")
         invoice.date_payed = None
     if (invoice.amount_payed, invoice.status) == (previous_paid, old_status):
         return None

@@ -5,6 +5,7 @@ from payment_module.models import (
     BankStatement,
     BankStatementLine,
     Operator,
+    OperatorUser,
     Order,
     Tariff,
 )
@@ -99,3 +100,34 @@ class BankStatementGQLType(TenantObjectType):
                   "ambiguous_count", "duplicate_count", "ignored_count", "lines")
         filter_fields = {"statement_id": ["exact"], "account_iban": ["exact"], "source_format": ["exact"],
                          "date_created": ["gte", "lte"]}
+
+
+class OperatorUserGQLType(TenantObjectType):
+    """An operator user of the caller's organisation: who may see an operator's invoices, invited
+    when and by whom, accepted or pending (the token itself is never shown again)."""
+
+    email = graphene.String(required=True)
+    invited_by_name = graphene.String()
+    is_accepted = graphene.Boolean(required=True)
+
+    orderable_fields = ("date_invited", "date_accepted")
+
+    class Meta:
+        model = OperatorUser
+        permissions = ("payment_module.view_operator",)
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "operator", "date_invited", "date_accepted", "token_expires_at")
+        filter_fields = {"date_accepted": ["isnull"]}
+
+    def resolve_email(self, info):
+        return self.user.email or self.user.username
+
+    def resolve_invited_by_name(self, info):
+        return self.invited_by.username if self.invited_by else None
+
+    def resolve_is_accepted(self, info):
+        return self.date_accepted is not None
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return super().get_queryset(queryset, info).select_related("user", "invited_by", "operator")

@@ -1,5 +1,7 @@
 """Query parameters of GET /v2/invoices: `filters[status]`, `filters[operator_id]`,
-`filters[between_date]` and the page. Anything wrong → 400 naming the parameter."""
+`filters[between_date]` and the page; of GET /v2/me/invoices: `filters[status]` (invoice
+statuses), `filters[organization_id]`, `filters[between_date]` (issue date), `filters[overdue]`.
+Anything wrong → 400 naming the parameter."""
 from __future__ import annotations
 
 import uuid
@@ -9,9 +11,9 @@ from rest_framework.pagination import PageNumberPagination
 
 from core.error_codes import CoreErrorCode
 from core.errors import DomainError
-from invoice.constants import DocumentStatus
-from payment_module.rest.serializers import parse_date
+from invoice.constants import ISSUED_STATUSES, DocumentStatus, InvoiceStatus
 from payment_module.error_codes import BillingErrorCode
+from payment_module.rest.serializers import parse_date
 
 STATUS = "filters[status]"
 OPERATOR = "filters[operator_id]"
@@ -27,11 +29,72 @@ def _values(params, name: str) -> list[str]:
     return values
 
 
-def apply_filters(queryset: QuerySet, params) -> QuerySet:
+def _refuse_unknown(params, known: tuple[str, ...]) -> None:
     for name in params:
-        if name.startswith("filters") and name not in FILTERS:
-            raise DomainError(CoreErrorCode.INVALID,
-                              f"unknown filter {name!r}: use {', '.join(FILTERS)}", name)
+        if name.startswith("filters") and name not in known:
+            raise DomainError(CoreErrorCode.INVALID, f"unknown filter {name!r}: use {', '.join(known)}", name)
+
+
+def _uuids(params, name: str) -> list[uuid.UUID]:
+    found = []
+    for value in _values(params, name):
+        try:
+            found.append(uuid.UUID(value))
+        except ValueError:
+            raise DomainError(CoreErrorCode.INVALID, f"{name} must be a UUID, got {value!r}", name) from None
+    return found
+
+
+def _between(params, name: str):
+    raw = params.getlist(name)
+    parts = raw[0].split(",") if len(raw) == 1 else []
+    if len(parts) != 2:
+        raise DomainError(CoreErrorCode.INVALID_DATE,
+                          f"{name} must be two dates dd/mm/YYYY,dd/mm/YYYY, got {','.join(raw)!r}", name)
+    try:
+        start, end = (parse_date(part) for part in parts)
+    except ValueError as exc:
+        raise DomainError(CoreErrorCode.INVALID_DATE, f"{name}: {exc}", name) from None
+    if end < start:
+        raise DomainError(BillingErrorCode.INVALID_PERIOD, f"{name}: {end:%d/%m/%Y} is before {start:%d/%m/%Y}", name)
+    return start, end
+
+
+ORGANIZATION = "filters[organization_id]"
+OVERDUE = "filters[overdue]"
+CUSTOMER_FILTERS = (STATUS, ORGANIZATION, BETWEEN, OVERDUE)
+# Invoice statuses a customer may filter on, by name (drafts and deleted ones are never theirs).
+CUSTOMER_STATUSES = {InvoiceStatus(value).label: value for value in sorted(ISSUED_STATUSES)}
+
+
+def apply_customer_filters(queryset: QuerySet, params) -> QuerySet:
+    """GET /v2/me/invoices: status names (validated, paid, …), organisation ids, issue dates
+    between two days (both inclusive), overdue true/false. Repeated or comma-separated values OR."""
+    from invoice.selectors import overdue_q
+
+    _refuse_unknown(params, CUSTOMER_FILTERS)
+    if STATUS in params:
+        names = [value.lower() for value in _values(params, STATUS)]
+        unknown = [name for name in names if name not in CUSTOMER_STATUSES]
+        if unknown:
+            raise DomainError(CoreErrorCode.INVALID, f"{STATUS} must be among {', '.join(CUSTOMER_STATUSES)}, "
+                                                     f"got {unknown[0]!r}", STATUS)
+        queryset = queryset.filter(status__in=[CUSTOMER_STATUSES[name] for name in names])
+    if ORGANIZATION in params:
+        queryset = queryset.filter(organization_id__in=_uuids(params, ORGANIZATION))
+    if BETWEEN in params:
+        start, end = _between(params, BETWEEN)
+        queryset = queryset.filter(date_invoice__gte=start, date_invoice__lte=end)
+    if OVERDUE in params:
+        value = params.get(OVERDUE, "").strip().lower()
+        if value not in ("true", "false"):
+            raise DomainError(CoreErrorCode.INVALID, f"{OVERDUE} must be true or false, got {value!r}", OVERDUE)
+        queryset = queryset.filter(overdue_q()) if value == "true" else queryset.exclude(overdue_q())
+    return queryset
+
+
+def apply_filters(queryset: QuerySet, params) -> QuerySet:
+    _refuse_unknown(params, FILTERS)
     if STATUS in params:
         statuses = [value.lower() for value in _values(params, STATUS)]
         unknown = [value for value in statuses if value not in DocumentStatus.values]
@@ -40,26 +103,9 @@ def apply_filters(queryset: QuerySet, params) -> QuerySet:
                                                      f"got {unknown[0]!r}", STATUS)
         queryset = queryset.filter(status__in=statuses)
     if OPERATOR in params:
-        operators = []
-        for value in _values(params, OPERATOR):
-            try:
-                operators.append(uuid.UUID(value))
-            except ValueError:
-                raise DomainError(CoreErrorCode.INVALID, f"{OPERATOR} must be a UUID, got {value!r}", OPERATOR) from None
-        queryset = queryset.filter(operator_id__in=operators)
+        queryset = queryset.filter(operator_id__in=_uuids(params, OPERATOR))
     if BETWEEN in params:
-        raw = params.getlist(BETWEEN)
-        parts = raw[0].split(",") if len(raw) == 1 else []
-        if len(parts) != 2:
-            raise DomainError(CoreErrorCode.INVALID_DATE,
-                              f"{BETWEEN} must be two dates dd/mm/YYYY,dd/mm/YYYY, got {','.join(raw)!r}", BETWEEN)
-        try:
-            start, end = (parse_date(part) for part in parts)
-        except ValueError as exc:
-            raise DomainError(CoreErrorCode.INVALID_DATE, f"{BETWEEN}: {exc}", BETWEEN) from None
-        if end < start:
-            raise DomainError(BillingErrorCode.INVALID_PERIOD,
-                              f"{BETWEEN}: {end:%d/%m/%Y} is before {start:%d/%m/%Y}", BETWEEN)
+        start, end = _between(params, BETWEEN)
         # Documents whose period overlaps [start, end] (both ends inclusive).
         queryset = queryset.filter(Q(start_date__lte=end) & Q(end_date__gte=start))
     return queryset

@@ -12,6 +12,11 @@ from payment_module.rest.delivery import (
     WebhooksView,
     WebhookView,
 )
+from payment_module.rest.me import (
+    AcceptInvitationView,
+    MyInvoiceDownloadView,
+    MyInvoicesView,
+)
 from payment_module.rest.views import (
     InvoiceDocumentDownloadView,
     InvoiceDocumentsView,
@@ -31,6 +36,10 @@ urlpatterns = [
     path("webhooks/<str:id>/deliveries", WebhookDeliveriesView.as_view(), name="v2-webhook-deliveries"),
     path("bank-statements", BankStatementsView.as_view(), name="v2-bank-statements"),
     path("bank-statements/<str:id>", BankStatementView.as_view(), name="v2-bank-statement"),
+    # The operator users' portal (read-only): what is billed to the caller, at every organisation.
+    path("me/invoices", MyInvoicesView.as_view(), name="v2-me-invoices"),
+    path("me/invoices/<str:id>/download", MyInvoiceDownloadView.as_view(), name="v2-me-invoice-download"),
+    path("me/invitations/accept", AcceptInvitationView.as_view(), name="v2-me-invitation-accept"),
     path("schema", SpectacularAPIView.as_view(), name="v2-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="v2-schema"), name="v2-docs"),
     re_path(r"^.*$", route_not_found),  # last: unknown /v2 paths answer JSON too

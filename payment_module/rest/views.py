@@ -242,23 +242,27 @@ class InvoiceDocumentDownloadView(APIView):
     )
     def get(self, request, id):
         tenant = tenant_for_request(request)
-        document = document_get(tenant.organization, id)
-        downloads.ensure_downloadable(document)
-        name = downloads.filename(document)
-        url = storage.presigned_url(document.storage_key, name)
-        if url is not None:
-            return HttpResponseRedirect(url)
-        try:
-            handle = storage.open_document(document.storage_key)
-        except (FileNotFoundError, OSError):
-            logger.error("file of created document %s is missing at %s", document.pk, document.storage_key)
-            raise downloads.DocumentNotReady(InvoiceErrorCode.DOCUMENT_FAILED,
-                                             "the document's file is missing from storage", "status") from None
-        response = FileResponse(handle, as_attachment=True, filename=name,
-                                content_type=document.content_type or "application/octet-stream")
-        if document.checksum:
-            response["X-Checksum-SHA256"] = document.checksum
-        return response
+        return serve_document(document_get(tenant.organization, id))
+
+
+def serve_document(document):
+    """The answer of a download: 409 unless created; a redirect to a presigned URL (S3) or the file."""
+    downloads.ensure_downloadable(document)
+    name = downloads.filename(document)
+    url = storage.presigned_url(document.storage_key, name)
+    if url is not None:
+        return HttpResponseRedirect(url)
+    try:
+        handle = storage.open_document(document.storage_key)
+    except (FileNotFoundError, OSError):
+        logger.error("file of created document %s is missing at %s", document.pk, document.storage_key)
+        raise downloads.DocumentNotReady(InvoiceErrorCode.DOCUMENT_FAILED,
+                                         "the document's file is missing from storage", "status") from None
+    response = FileResponse(handle, as_attachment=True, filename=name,
+                            content_type=document.content_type or "application/octet-stream")
+    if document.checksum:
+        response["X-Checksum-SHA256"] = document.checksum
+    return response
 
 
 def route_not_found(request, *args, **kwargs):

@@ -457,7 +457,10 @@ def test_schema_parses_and_lists_the_operations():
                           ("/v2/invoices/{id}/send", "post"), ("/v2/deliveries/{id}", "get"),
                           ("/v2/deliveries/{id}/replay", "post"), ("/v2/webhooks", "get"), ("/v2/webhooks", "post"),
                           ("/v2/webhooks/{id}", "get"), ("/v2/webhooks/{id}", "patch"),
-                          ("/v2/webhooks/{id}/deliveries", "get")}
+                          ("/v2/webhooks/{id}/deliveries", "get"),
+                          # the operator users' portal (tests/api/test_operator_portal.py)
+                          ("/v2/me/invoices", "get"), ("/v2/me/invoices/{id}/download", "get"),
+                          ("/v2/me/invitations/accept", "post")}
     listing = document["paths"]["/v2/invoices"]["get"]
     assert {"filters[status]", "filters[operator_id]", "filters[between_date]"} <= {p["name"] for p in listing["parameters"]}
     assert {"400", "401", "403"} <= set(listing["responses"])

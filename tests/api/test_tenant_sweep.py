@@ -19,6 +19,15 @@ Every probe must:
 Probes of one field and argument are sent as aliases of one GraphQL document (non-null root fields,
 whose one error would null every alias, one per request); the first probe of each batch is also sent
 alone with every scalar field selected. The one-line summary is written at the end of the module.
+
+The same probes run for a second principal (`principal` fixture, core.tenancy's customer): an
+operator user billed by both organisations (invited by each, accepted), with every id of Org A and
+Org B except those of what is theirs (their invoices, lines, documents, messages to them, the two
+organisations). They have no Membership: every staff query, mutation and route must refuse them
+with NO_ORGANIZATION (a query may answer data only if it answers an anonymous caller too, or is a
+customer query: CUSTOMER_FIELDS); customer entry points (`myInvoices`, `/v2/me/...`) must answer
+nothing of another operator or organisation and none of the organisations' internal fields (staff
+notes, ledger accounts, external codes, other events, storage keys), and NOT_FOUND for their ids.
 """
 from __future__ import annotations
 
@@ -88,6 +97,9 @@ NOT_CALLED = {
     "Mutation.deleteTokenCookie": "authentication: clears the caller's own cookie; takes no input",
     "Mutation.deleteRefreshTokenCookie": "authentication: clears the caller's own cookie; takes no input",
     "Mutation.getCsrfToken": "authentication: Django's CSRF token for the caller's own browser; takes no input",
+    "Mutation.acceptOperatorInvitation": "authentication: spends a one-time invitation secret (no id), answers "
+                                         "only the invited username; tested in tests/payment_module/services/"
+                                         "test_operator_users.py",
 }
 # Called by the sweep (Org A must stay unchanged, nothing of Org A may come back), but they name no
 # existing object, so there is no Org A id for them to refuse with NOT_FOUND.
@@ -114,8 +126,11 @@ ALLOWED_CODES = {"NOT_FOUND", "INVALID", "REQUIRED", "UNKNOWN_PICKER_TYPE", "UNK
 NOT_FOUND_LIKE = {"NOT_FOUND", "UNKNOWN_TAX_RULE"}
 ID_SUFFIXES = ("Id", "_id", "Ids", "_ids", "Uuid", "Uuids")
 ID_NAMES = {"id", "ids", "uuid", "uuids", "pk"}
-SUMMARY = {"queries": 0, "query probes": 0, "mutations": 0, "mutation probes": 0, "routes": 0, "route probes": 0,
-           "leaks": 0}
+SUMMARIES = {principal: {"queries": 0, "query probes": 0, "mutations": 0, "mutation probes": 0, "routes": 0,
+                         "route probes": 0, "ids": 0, "leaks": 0} for principal in ("org-b-admin", "operator-user")}
+SUMMARY = SUMMARIES["org-b-admin"]
+# Root fields a customer principal (an operator user) is served by.
+CUSTOMER_FIELDS = {"Query.myInvoices"}
 
 
 # --- Org A (the victim) and Org B (the caller) ------------------------------------------------------
@@ -371,20 +386,156 @@ def world(org_a, org_b, user_a, user_b, settings):
     return make_world(org_a, org_b, user_a, user_b)
 
 
+PORTAL_EMAIL = "portail-sweep@molink.test"
+
+
+def _buyer(organization, code: str, name: str) -> Operator:
+    """An operator that carries what a buyer must (invoices to it can be issued)."""
+    return Operator.objects.create(organization=organization, code=code, name=name, city="Ville Portail",
+                                   address_line1="2 rue du Portail", postal_code="99002",
+                                   email=f"{code}@portail.test")
+
+
+def make_portal_principal(world) -> SimpleNamespace:
+    """The operator user: invited by Org A (to "pf-portail-alpha") and by Org B (to "pf-portail-beta"),
+    accepted both; a pending invitation to Org A's secret operator. Theirs at each organisation: an
+    issued invoice with a line, a created document and a message to them. Around it, what they must
+    not see: on those very invoices a staff note, an external code, a ledger account, a payment's
+    codes, a staff message, a WARNING; a draft billed to them; another Org B operator's invoice; a
+    mutation log; and everything of the world's Org A and Org B."""
+    from invoice.constants import EventType
+    from invoice.services.events import event_record
+    from payment_module.services.operator_users import (
+        accept_operator_invitation,
+        invite_operator_user,
+    )
+
+    org_a, org_b, user_a, user_b = world.org_a, world.org_b, world.user_a, world.user_b
+    alpha, beta = _buyer(org_a, "pf-portail-alpha", "PF Portail Alpha"), _buyer(org_b, "pf-portail-beta",
+                                                                               "PF Portail Beta")
+    other_b = _buyer(org_b, "pf-beta-autre", "PF Beta Autre Operateur")
+    _link, token = invite_operator_user(actor=user_a, organization=org_a, operator=alpha, email=PORTAL_EMAIL)
+    user = accept_operator_invitation(token=token, password="portal-sweep-123").user
+    _link, token = invite_operator_user(actor=user_b, organization=org_b, operator=beta, email=PORTAL_EMAIL)
+    accept_operator_invitation(token=token, password=None, user=user)
+    pending, _token = invite_operator_user(actor=user_a, organization=org_a,
+                                           operator=Operator.objects.get(organization=org_a, code="pf-alpha-secret"),
+                                           email=PORTAL_EMAIL)
+
+    def own_invoice(actor, organization, operator, word):
+        invoice = invoice_create(actor=actor, organization=organization, data={
+            "thirdparty_type": "operator", "thirdparty_id": str(operator.pk), "note": f"Note interne {word} portail",
+            "code_ext": f"EXT-{word.upper()}-PORTAIL"})
+        line = line_add(actor=actor, invoice=invoice, data={"code": "LP", "description": f"Ligne portail {word}",
+                                                            "quantity": "1", "unit_price": "40.00",
+                                                            "ledger_account": f"LEDGER-{word.upper()}-INTERNE"})
+        invoice = invoice_validate(actor=actor, invoice=invoice)
+        payment_record(actor=actor, invoice=invoice, data={"amount_payed": Decimal("5.00"),
+                                                           "code_ext": f"VIR-{word.upper()}-PORTAIL",
+                                                           "payer_name": f"Payeur {word} Portail"})
+        message = event_message_create(actor=actor, invoice=invoice, message=f"Message {word} pour le portail",
+                                       to_customer=True)
+        event_message_create(actor=actor, invoice=invoice, message=f"Note du personnel {word} portail")
+        event_record(invoice=invoice, event_type=EventType.WARNING, message=f"Avertissement interne {word} portail")
+        key = document_key(organization.pk, 2026, invoice.code, "pdf")
+        document = InvoiceDocument.objects.create(
+            organization=organization, invoice=invoice, operator=operator, format="pdf", status="created",
+            storage_key=key, url=f"s3://molink-invoices/{key}", content_type="application/pdf", checksum="b" * 64,
+            size=99, idempotency_key=f"idem-{word.lower()}-portail")
+        return invoice, line, message, document, key
+
+    mine_a = own_invoice(user_a, org_a, alpha, "Alpha")
+    mine_b = own_invoice(user_b, org_b, beta, "Beta")
+    draft = invoice_create(actor=user_b, organization=org_b, data={
+        "thirdparty_type": "operator", "thirdparty_id": str(beta.pk), "note": "Brouillon Beta portail"})
+    line_add(actor=user_b, invoice=draft, data={"description": "Ligne brouillon Beta portail", "quantity": "1",
+                                                "unit_price": "3"})
+    other = invoice_create(actor=user_b, organization=org_b, data={"thirdparty_type": "operator",
+                                                                   "thirdparty_id": str(other_b.pk)})
+    line_add(actor=user_b, invoice=other, data={"description": "Ligne Beta autre operateur", "quantity": "1",
+                                                "unit_price": "7"})
+    other = invoice_validate(actor=user_b, invoice=other)
+    cmid_b = "cmid-beta-portail-0001"
+    answer = _post(get_token(user_b), f'mutation {{ createInvoiceEventMessage(input: {{invoiceId: "{mine_b[0].pk}", '
+                                      f'message: "Relance Beta interne", clientMutationId: "{cmid_b}"}}) '
+                                      '{ errors { code } } }')[1]
+    assert answer["data"]["createInvoiceEventMessage"]["errors"] == [], answer
+
+    visible = {str(obj.pk) for obj in (org_a, org_b, *mine_a[:4], *mine_b[:4])}
+    types = graphql_types_by_model()
+    ids: list[IdValue] = []
+    for organization in (org_a, org_b):
+        for model in tenant_models():
+            if model._meta.pk.get_internal_type() != "UUIDField":
+                continue
+            for pk in rows_of(model, organization).values_list("pk", flat=True):
+                if str(pk) in visible:
+                    continue
+                ids.append(IdValue(str(pk), str(pk), "uuid", model))
+                ids += [IdValue(global_id(name, pk), str(pk), f"global:{name}", model) for name in types.get(model, ())]
+    strings = [world.cmid, "idem-alpha-secret-0001", cmid_b, "idem-beta-portail"]
+    ids += [IdValue(text, text, "string") for text in strings]
+    internal = {
+        "Note interne Alpha portail", "EXT-ALPHA-PORTAIL", "LEDGER-ALPHA-INTERNE", "VIR-ALPHA-PORTAIL",
+        "Payeur Alpha Portail", "Note du personnel Alpha portail", "Avertissement interne Alpha portail", mine_a[4],
+        "idem-alpha-portail", "Note interne Beta portail", "EXT-BETA-PORTAIL", "LEDGER-BETA-INTERNE",
+        "VIR-BETA-PORTAIL", "Payeur Beta Portail", "Note du personnel Beta portail", "Avertissement interne Beta portail",
+        mine_b[4], "idem-beta-portail", "Brouillon Beta portail", "Ligne brouillon Beta portail",
+        "Ligne Beta autre operateur", other.code, other_b.name, other_b.code, cmid_b, "Relance Beta interne",
+        # the world's Org B, beside the portal's operator: its staff, other operators, orders, rules, notes
+        world.user_b.username, "Operateur Beta Visible", "operateur-beta", "CMD-BETA-VISIBLE-1", "TVA-BETA-VISIBLE",
+        "Note Beta visible", "Ligne Beta visible", "Cle Beta sweep", "Payeur Alpha Secret", user_a.username,
+    }
+    leaks = (set(world.leaks) - {org_a.name}) | internal
+    assert all(value.isascii() for value in leaks)
+    forbidden = (leaks | {value.text for value in ids} | {value.raw for value in ids}) - visible
+    return SimpleNamespace(
+        key="operator-user", name="an operator user", user=user, token=get_token(user), ids=ids,
+        strings=sorted(leaks), forbidden=forbidden, refusal="NO_ORGANIZATION",
+        allowed=ALLOWED_CODES | {"NO_ORGANIZATION"}, owner_control=False, summary=SUMMARIES["operator-user"],
+        caller_must_see={mine_a[0].code, mine_b[0].code, "Ligne portail Alpha", "Ligne portail Beta",
+                         "Message Alpha pour le portail", "Message Beta pour le portail", org_a.name, org_b.name},
+        rest_credentials={"operator jwt": {"HTTP_AUTHORIZATION": f"Bearer {get_token(user)}"}},
+        invoice_a=mine_a[0], document_a=mine_a[3], storage_key_a=mine_a[4], pending=pending)
+
+
+@pytest.fixture(params=["org-b-admin", "operator-user"])
+def principal(request, world):
+    """Who probes: Org B's administrator (a staff member of the other organisation), or an operator
+    user billed by both organisations (core.tenancy's customer principal)."""
+    if request.param == "org-b-admin":
+        return SimpleNamespace(
+            key="org-b-admin", name="Org B's administrator", user=world.user_b, token=get_token(world.user_b),
+            ids=world.ids, strings=sorted(world.leaks), forbidden=world.forbidden, refusal=None, allowed=ALLOWED_CODES,
+            owner_control=True, summary=SUMMARY, caller_must_see=world.caller_must_see,
+            rest_credentials=rest_credentials(world))
+    return make_portal_principal(world)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _summary_line(request):
     yield
-    line = (f"tenant sweep: {SUMMARY['queries']} queries ({SUMMARY['query probes']} probes), "
-            f"{SUMMARY['mutations']} mutations ({SUMMARY['mutation probes']} probes), "
-            f"{SUMMARY['routes']} routes ({SUMMARY['route probes']} probes), leaks found: {SUMMARY['leaks']}")
+    lines = []
+    for key, label in (("org-b-admin", "tenant sweep"), ("operator-user", "tenant sweep, operator user")):
+        summary = SUMMARIES[key]
+        if not (summary["query probes"] or summary["mutation probes"] or summary["route probes"]) \
+                and key != "org-b-admin":
+            continue
+        lines.append(f"{label}: {summary['queries']} queries ({summary['query probes']} probes), "
+                     f"{summary['mutations']} mutations ({summary['mutation probes']} probes), "
+                     f"{summary['routes']} routes ({summary['route probes']} probes), "
+                     f"{summary['ids']} id values tried, leaks found: {summary['leaks']}"
+                     + (f"; answered only {', '.join(summary['answered'])}, every other query, mutation and staff "
+                        "route refused NO_ORGANIZATION" if summary.get("answered") else ""))
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if reporter is None or capture is None:
-        print(line)
+        print("\n".join(lines))
         return
     with capture.global_and_fixture_disabled():  # shown with or without -s
         reporter.write("\n")
-        reporter.write_line(line)
+        for line in lines:
+            reporter.write_line(line)
 
 
 # --- Judging answers --------------------------------------------------------------------------------
@@ -439,7 +590,7 @@ def validation_rejected(status: int, body: dict) -> bool:
         (error.get("extensions") or {}).get("code") == "GRAPHQL_VALIDATION_FAILED" for error in body["errors"])
 
 
-def graphql_error_problems(status: int, body: dict) -> list[str]:
+def graphql_error_problems(status: int, body: dict, allowed=ALLOWED_CODES) -> list[str]:
     problems = [f"HTTP {status}"] if status >= 500 else []
     if "non_json_body" in body:
         problems.append("non-JSON answer")
@@ -447,7 +598,7 @@ def graphql_error_problems(status: int, body: dict) -> list[str]:
         return problems  # refused by validation before execution: the value does not fit the type
     for error in body.get("errors") or []:
         code = (error.get("extensions") or {}).get("code")
-        if code not in ALLOWED_CODES:
+        if code not in allowed:
             problems.append(f"top-level error {code}: {error.get('message')}")
     return problems
 
@@ -616,11 +767,16 @@ class Outcome:
     rejected: bool
 
 
+BATCH = 150
+
+
 class Sweep:
     """Sends probes, collects problems (one run reports them all), compares answers with twins."""
 
     def __init__(self, world):
-        self.world = world
+        self.world = world  # a principal (or anything with `forbidden`)
+        self.allowed = getattr(world, "allowed", ALLOWED_CODES)
+        self.summary = getattr(world, "summary", SUMMARY)
         self.problems: list[str] = []
         self.probes = 0
         self.twins: dict = {}
@@ -644,8 +800,10 @@ class Sweep:
         entry for a non-null root field (one alias's error would null the data of all)."""
         kind = "Query" if operation == "query" else "Mutation"
         root_type = root_fields(kind)[entries[0].field].type
-        groups = [[(index, call)] for index, call in enumerate(entries)] if isinstance(root_type, GraphQLNonNull) \
-            else [list(enumerate(entries))]
+        indexed = list(enumerate(entries))
+        # At most BATCH aliases a document, below GRAPHQL_MAX_QUERY_BYTES and GRAPHQL_MAX_FIELDS.
+        groups = [[entry] for entry in indexed] if isinstance(root_type, GraphQLNonNull) \
+            else [indexed[start:start + BATCH] for start in range(0, len(indexed), BATCH)]
         results = [None] * len(entries)
         for group in groups:
             document = operation + " { " + " ".join(
@@ -654,7 +812,7 @@ class Sweep:
             status, body = _post(token, document)
             for index, _call in group:
                 results[index] = (status, body)
-            for problem in graphql_error_problems(status, body):
+            for problem in graphql_error_problems(status, body, self.allowed):
                 self.problem(f"{operation} {group[0][1].where}" + (f" (and {len(group) - 1} more)" if len(group) > 1
                                                                     else ""), problem)
             if validation_rejected(status, body):  # judged once, masked with every value it carried
@@ -697,7 +855,7 @@ class Sweep:
         return outcomes
 
     def finish(self, label: str) -> None:
-        SUMMARY["leaks"] += sum(any(word in p for word in ("LEAK", "ORACLE", "ACCEPTED", "CHANGED"))
+        self.summary["leaks"] += sum(any(word in p for word in ("LEAK", "ORACLE", "ACCEPTED", "CHANGED"))
                                 for p in self.problems)
         assert not self.problems, f"{label}: {len(self.problems)} problem(s) in {self.probes} probes:\n" + "\n".join(
             self.problems[:60])
@@ -714,11 +872,23 @@ def text_arguments(fld, skip) -> list[str]:
             if not (re.sub(r"_(Iexact|Istartswith)$", "", name) in covered and not name.endswith("_Icontains"))]
 
 
-def test_every_root_query_answers_nothing_of_another_organisation(world):
-    sweep = Sweep(world)
-    token_b, token_a = get_token(world.user_b), get_token(world.user_a)
+def test_every_root_query_answers_nothing_of_another_organisation(world, principal):
+    sweep = Sweep(principal)
+    token_b, token_a = principal.token, get_token(world.user_a)
     caller_saw, owner_saw, exercised = set(), set(), set()
+    answered, refused = {}, {}  # root field → probes answered with data / refused with principal.refusal
     before_a = snapshot(world.org_a)
+
+    def tally(name, outcomes):
+        for outcome in outcomes:
+            if outcome.rejected:
+                continue
+            codes = {(error.get("extensions") or {}).get("code") for error in outcome.answer["errors"]}
+            if principal.refusal and codes == {principal.refusal} and outcome.answer["data"] is None:
+                refused[name] = refused.get(name, 0) + 1
+            elif outcome.answer["data"] is not None and not codes:
+                answered[name] = answered.get(name, 0) + 1
+        return outcomes
 
     for name, fld in root_fields("Query").items():
         if f"Query.{name}" in EXEMPT:
@@ -738,15 +908,16 @@ def test_every_root_query_answers_nothing_of_another_organisation(world):
                                if named(a.type).name == "Boolean" and not is_required(a) for flag in (True, False)]
             calls = [Call(name, lambda _v, args={**combo, **switch}: args, None, f"{name}{render_args({**combo, **switch})}")
                      for combo in combos for switch in switches]
-            for outcome in sweep.run("query", calls, full, token_b):
+            for outcome in tally(name, sweep.run("query", calls, full, token_b)):
                 text = json.dumps(outcome.answer, ensure_ascii=False)
-                caller_saw |= {marker for marker in world.caller_must_see if marker in text}
+                caller_saw |= {marker for marker in principal.caller_must_see if marker in text}
                 if outcome.answer["data"] is not None and not outcome.answer["errors"]:
                     exercised.add(name)
-            owner = Sweep(SimpleNamespace(forbidden=set()))
-            for outcome in owner.run("query", calls, full, token_a):
-                text = json.dumps(outcome.answer, ensure_ascii=False)
-                owner_saw |= {marker for marker in world.owner_must_see if marker in text}
+            if principal.owner_control:
+                owner = Sweep(SimpleNamespace(forbidden=set()))
+                for outcome in owner.run("query", calls, full, token_a):
+                    text = json.dumps(outcome.answer, ensure_ascii=False)
+                    owner_saw |= {marker for marker in world.owner_must_see if marker in text}
 
         # (b) every id-like argument with every Org A id in every form: once alone with every field
         # selected, then all of them.
@@ -760,33 +931,54 @@ def test_every_root_query_answers_nothing_of_another_organisation(world):
                 ok = all(fits(fld.args[a].type, value) for a in {arg, *required_ids})
                 return Call(name, build, value, f"{name}{render_args(build(value))}", (name, arg), ok)
 
-            first = next(v for v in world.ids if v.form == "uuid")
-            outcomes = sweep.run("query", [call(first)], full, token_b)
-            outcomes += sweep.run("query", [call(value) for value in world.ids], narrow, token_b)
+            first = next(v for v in principal.ids if v.form == "uuid")
+            outcomes = tally(name, sweep.run("query", [call(first)], full, token_b))
+            outcomes += tally(name, sweep.run("query", [call(value) for value in principal.ids], narrow, token_b))
             if any(not outcome.rejected for outcome in outcomes):
                 exercised.add(name)
 
         # (c) every free-text argument with every Org A string: searches, code filters, orderBy…
-        values = [IdValue(text, text, "string") for text in sorted(world.leaks)]
+        values = [IdValue(text, text, "string") for text in principal.strings]
         for arg in text_arguments(fld, set(id_args) | set(required)):
             arg_type = fld.args[arg].type
-            sweep.run("query", [Call(name, lambda v, arg=arg, t=arg_type, base=base: {**base, arg: id_literal(t, v.text)},
+            tally(name, sweep.run("query", [Call(name, lambda v, arg=arg, t=arg_type, base=base: {**base, arg: id_literal(t, v.text)},
                                      value, f"{name}({arg}: {value.text!r})", (name, arg)) for value in values],
-                      narrow, token_b)
+                      narrow, token_b))
 
     ignored = {key.split(".", 1)[1] for key in EXEMPT if key.startswith("Query.")}
     missing = sorted(set(root_fields("Query")) - exercised - ignored)
-    if missing:
+    if missing and not principal.refusal:
         sweep.problem("coverage", f"root queries the sweep could not exercise (sweep them or add them to EXEMPT): "
                                   f"{missing}")
+    if principal.refusal:  # a principal without organisation: every staff query refuses it, wholly
+        for name in sorted(set(answered) | set(refused)):
+            if f"Query.{name}" in CUSTOMER_FIELDS:
+                if refused.get(name):
+                    sweep.problem(name, f"a customer query refused {principal.name} {refused[name]} times")
+            elif answered.get(name):
+                inner = narrow_selection(root_fields("Query")[name].type)
+                _status, body = _post(None, f"query {{ {name}{f' {{ {inner} }}' if inner else ''} }}")
+                if body.get("errors") or not body.get("data"):  # not public: staff data without organisation
+                    sweep.problem(name, f"a staff query ANSWERED {principal.name} ({answered[name]} probes) instead "
+                                        f"of {principal.refusal}")
+        missing_customer = sorted(field.split(".", 1)[1] for field in CUSTOMER_FIELDS
+                                  if field.startswith("Query.") and not answered.get(field.split(".", 1)[1]))
+        if missing_customer:
+            sweep.problem("coverage", f"customer queries that answered nothing: {missing_customer}")
+        exercised = set(refused) | set(answered)
+        missing = sorted(set(root_fields("Query")) - exercised - ignored)
+        if missing:
+            sweep.problem("coverage", f"root queries neither refused nor answered: {missing}")
     if changed := changes(before_a, snapshot(world.org_a)):
         sweep.problem("Org A's rows", f"CHANGED by queries: {changed}")
-    if caller_saw != world.caller_must_see:
-        sweep.problem("control", f"Org B's own data not returned: {world.caller_must_see - caller_saw}")
-    if owner_saw != world.owner_must_see:
+    if caller_saw != principal.caller_must_see:
+        sweep.problem("control", f"the caller's own data not returned: {principal.caller_must_see - caller_saw}")
+    if principal.owner_control and owner_saw != world.owner_must_see:
         sweep.problem("control", f"the probes do not read {world.owner_must_see - owner_saw}")
-    SUMMARY["queries"] = len(exercised)
-    SUMMARY["query probes"] = sweep.probes
+    principal.summary["queries"] = len(exercised)
+    principal.summary["query probes"] = sweep.probes
+    principal.summary["ids"] = len(principal.ids)
+    principal.summary["answered"] = sorted(set(answered) - set(refused)) if principal.refusal else []
     sweep.finish("root queries")
 
 
@@ -822,9 +1014,15 @@ def picker_code(role: str, model) -> str | None:
     return min(p.code for p in pickers.picker_types(role))
 
 
-def test_every_root_mutation_refuses_another_organisations_ids_and_changes_nothing(world):
-    sweep = Sweep(world)
-    token_b = get_token(world.user_b)
+def refused_wholly(outcome: Outcome, code: str) -> bool:
+    """The call was refused before it ran: a top-level `code` error and no payload."""
+    codes = {(error.get("extensions") or {}).get("code") for error in outcome.answer["errors"]}
+    return outcome.answer["data"] is None and codes == {code}
+
+
+def test_every_root_mutation_refuses_another_organisations_ids_and_changes_nothing(world, principal):
+    sweep = Sweep(principal)
+    token_b = principal.token
     before_a = snapshot(world.org_a)
     exercised, own_only, unanchored = set(), set(), []
     mutations = {name: fld for name, fld in root_fields("Mutation").items() if f"Mutation.{name}" not in NOT_CALLED}
@@ -847,6 +1045,8 @@ def test_every_root_mutation_refuses_another_organisations_ids_and_changes_nothi
         args = {"input": data} if wrapped else data
         for outcome in sweep.run("mutation", [Call(name, lambda _v, args=args: args, None, name, extra_echo=cmid)],
                                  selection(fld.type), token_b):
+            if principal.refusal and not refused_wholly(outcome, principal.refusal):
+                sweep.problem(name, f"ACCEPTED: expected {principal.refusal} for {principal.name}, got {outcome.answer}")
             payload = outcome.answer["data"] or {}
             if {error["code"] for error in payload.get("errors") or []} & FORBIDDEN_CODES:
                 sweep.problem(name, f"payload errors {payload['errors']}")
@@ -900,6 +1100,12 @@ def test_every_root_mutation_refuses_another_organisations_ids_and_changes_nothi
             if outcome.rejected:
                 return
             where, payload = outcome.call.where, outcome.answer["data"]
+            if principal.refusal:  # no organisation: refused before anything is looked up
+                if refused_wholly(outcome, principal.refusal):
+                    exercised.add(name)
+                else:
+                    sweep.problem(where, f"ACCEPTED: expected {principal.refusal}, got {outcome.answer}")
+                return
             if payload is None:
                 sweep.problem(where, f"no payload: {outcome.answer}")
                 return
@@ -920,14 +1126,14 @@ def test_every_root_mutation_refuses_another_organisations_ids_and_changes_nothi
                 exercised.add(name)
 
         full, narrow = selection(fld.type), narrow_selection(fld.type)
-        first = next(v for v in world.ids if v.form == "uuid")
+        first = next(v for v in principal.ids if v.form == "uuid")
         for outcome in sweep.run("mutation", [call(first, None)], full, token_b):
             check(outcome, None)
-        for outcome in sweep.run("mutation", [call(value, None) for value in world.ids], narrow, token_b):
+        for outcome in sweep.run("mutation", [call(value, None) for value in principal.ids], narrow, token_b):
             check(outcome, None)
         for f in id_fields:  # a list field given every Org A id at once
             if is_list(fields[f].type):
-                every = [v.text for v in world.ids if v.form == "uuid"]
+                every = [v.text for v in principal.ids if v.form == "uuid"]
                 data = {**build(first, None), f: every}
                 args = {"input": data} if wrapped else data
                 for outcome in sweep.run("mutation", [Call(name, lambda _v, args=args: args, None, f"{name}({f}: [all])",
@@ -939,18 +1145,18 @@ def test_every_root_mutation_refuses_another_organisations_ids_and_changes_nothi
             if build(first, f) is None:
                 unanchored.append(f"{name}.{f}")
                 continue
-            for outcome in sweep.run("mutation", [call(value, f) for value in world.ids], narrow, token_b):
+            for outcome in sweep.run("mutation", [call(value, f) for value in principal.ids], narrow, token_b):
                 check(outcome, f)
 
-    SUMMARY["mutations"] = len(exercised | own_only)
-    SUMMARY["mutation probes"] = sweep.probes
+    principal.summary["mutations"] = len(exercised | own_only)
+    principal.summary["mutation probes"] = sweep.probes
     if changed := changes(before_a, snapshot(world.org_a)):
         sweep.problem("Org A's rows", f"CHANGED by Org B's mutations: {changed}")
     if changed := changes(before_b, snapshot(world.org_b, exclude=(MutationLog,))):
         sweep.problem("Org B's rows", f"CHANGED by refused mutations (all or nothing): {changed}")
 
     # Org B reused Org A's clientMutationId on every call: polling by it shows Org B's rows only.
-    for field_name, document in (
+    for field_name, document in () if principal.refusal else (
             ("mutationLogs", ("mutationLogs(clientMutationId: %s) { totalCount edges { node { id clientMutationId "
                               "jsonContent status error } } }")),
             ("invoice", "invoice(clientMutationId: %s) { edges { node { id code } } }")):
@@ -1192,24 +1398,37 @@ def _rest_answer(response) -> dict:
     return answer
 
 
-def test_every_rest_route_answers_not_found_for_another_organisations_ids(world):
-    sweep = Sweep(world)
+def is_staff_route(route: Route) -> bool:
+    """A route that acts for an organisation (core.rest.permissions.HasTenantPermissions, or a view
+    that reads the caller's organisation), not a customer or public one."""
+    from core.rest.permissions import HasTenantPermissions
+
+    view_class = getattr(route.pattern.callback, "cls", None) or getattr(route.pattern.callback, "view_class", None)
+    classes = getattr(view_class, "permission_classes", ())
+    return HasTenantPermissions in classes or route.display.startswith("api/")
+
+
+def test_every_rest_route_answers_not_found_for_another_organisations_ids(world, principal):
+    sweep = Sweep(principal)
     org_b_volatile = (MutationLog, api_key_model() or MutationLog)  # request logs, API keys' last use
     before_a, before_b = snapshot(world.org_a), snapshot(world.org_b, exclude=org_b_volatile)
     routes = rest_routes()
     probed = set()
 
     def probe(where, method, url, headers, value, twin_url=None, body=None, twin_body=None, extra=None,
-              expect_404=True):
-        """`twin_url`, `twin_body` and `extra` (more headers) are functions of the value sent."""
+              expect_404=True, refusal=None):
+        """`twin_url`, `twin_body` and `extra` (more headers) are functions of the value sent; `refusal`:
+        the code every answer must carry (a staff route and a principal without organisation)."""
         response = rest_request(method, url, {**headers, **(extra(value) if extra else {})}, body)
         answer = _rest_answer(response)
         sweep.judge(where, answer, value.echo if value else ())
         if response.status_code >= 500 or answer.get("code") in FORBIDDEN_CODES:
             sweep.problem(where, f"HTTP {response.status_code} {answer}")
+        if refusal and not (400 <= response.status_code < 500 and answer.get("code") in (refusal, "NOT_FOUND")):
+            sweep.problem(where, f"ACCEPTED: expected {refusal} for {principal.name}, got {response.status_code} {answer}")
         if value is None:
             return response, answer
-        if expect_404 and (response.status_code != 404 or answer.get("code") != "NOT_FOUND"):
+        if expect_404 and not refusal and (response.status_code != 404 or answer.get("code") != "NOT_FOUND"):
             sweep.problem(where, f"expected 404 NOT_FOUND, got {response.status_code} {answer}")
         key = ("rest", where.replace(value.text, "\0"), value.twin_key)
         if key not in sweep.twins:
@@ -1221,17 +1440,19 @@ def test_every_rest_route_answers_not_found_for_another_organisations_ids(world)
         sweep.compare(where, normalized(response.status_code, answer, value.echo), key)
         return response, answer
 
-    for credential, headers in rest_credentials(world).items():
+    for credential, headers in principal.rest_credentials.items():
         for route in routes:
             methods, operations = http_methods(route.pattern.callback), operations_of(route)
+            refusal = principal.refusal if principal.refusal and is_staff_route(route) else None
             if route.params:  # path parameters: every Org A id, every method → 404 NOT_FOUND
-                for value in world.ids:
+                for value in principal.ids:
                     url = build_url(route, {name: value.text for name in route.params})
                     if url is None:
                         continue
                     for method in methods:
                         probe(f"[{credential}] {method} {url}", method, url, headers, value,
-                              lambda twin, route=route: build_url(route, {name: twin.text for name in route.params}))
+                              lambda twin, route=route: build_url(route, {name: twin.text for name in route.params}),
+                              refusal=refusal)
                         probed.add(route.display)
                 continue
             url = build_url(route, {})
@@ -1239,7 +1460,7 @@ def test_every_rest_route_answers_not_found_for_another_organisations_ids(world)
                 sweep.problem(route.display, "cannot build this route's URL")
                 continue
             if "GET" in methods:  # a list, or the caller's own resource: nothing of Org A
-                probe(f"[{credential}] GET {url}", "GET", url, headers, None)
+                probe(f"[{credential}] GET {url}", "GET", url, headers, None, refusal=refusal)
                 probed.add(route.display)
             for method in methods:
                 operation = operations.get(method, {})
@@ -1247,11 +1468,11 @@ def test_every_rest_route_answers_not_found_for_another_organisations_ids(world)
                 for parameter in operation.get("parameters", []):
                     name = parameter["name"]
                     if parameter.get("in") == "query" and is_id_like_parameter(name, parameter.get("schema", {})):
-                        for value in world.ids:
+                        for value in principal.ids:
                             probe(f"[{credential}] {method} {url}?{name}={value.text}", method,
                                   f"{url}?{urlencode({name: value.text})}", headers, value,
                                   lambda twin, name=name, url=url: f"{url}?{urlencode({name: twin.text})}",
-                                  expect_404=False)
+                                  expect_404=False, refusal=refusal)
                         probed.add(route.display)
                 # Bodies: each id-like property names Org A's object (Org B's own objects in the
                 # others) → 4xx NOT_FOUND on that property; header parameters (Idempotency-Key…)
@@ -1266,13 +1487,16 @@ def test_every_rest_route_answers_not_found_for_another_organisations_ids(world)
                 for prop, prop_schema in properties.items():
                     if not is_id_like_parameter(prop, prop_schema):
                         continue
-                    for value in world.ids:
+                    for value in principal.ids:
                         where = f"[{credential}] {method} {url} {{{prop}: {value.text}}}"
                         response, answer = probe(where, method, url, headers, value, None,
                                                  {**example, **own, prop: value.text},
                                                  lambda twin, prop=prop, example=example, own=own:
-                                                 {**example, **own, prop: twin.text}, expect_404=False)
+                                                 {**example, **own, prop: twin.text}, expect_404=False,
+                                                 refusal=refusal)
                         expected = NOT_FOUND_LIKE | ({"INVALID"} if value.form == "string" else set())
+                        if refusal:
+                            continue  # refused before the body is read (checked by probe)
                         if not (400 <= response.status_code < 500 and answer.get("code") in expected
                                 and answer.get("field") == prop):
                             sweep.problem(where, f"expected 4xx NOT_FOUND on {prop}, got {response.status_code} {answer}")
@@ -1281,17 +1505,17 @@ def test_every_rest_route_answers_not_found_for_another_organisations_ids(world)
                     if parameter.get("in") != "header":
                         continue
                     header = "HTTP_" + parameter["name"].upper().replace("-", "_")
-                    for value in (v for v in world.ids if v.form == "string"):
+                    for value in (v for v in principal.ids if v.form == "string"):
                         probe(f"[{credential}] {method} {url} {parameter['name']}: {value.text}", method, url, headers,
                               value, None, {**example, **own}, None, lambda v, header=header: {header: v.text},
-                              expect_404=False)
+                              expect_404=False, refusal=refusal)
                     probed.add(route.display)
     if changed := changes(before_a, snapshot(world.org_a)):
         sweep.problem("Org A's rows", f"CHANGED by Org B's requests: {changed}")
     if changed := changes(before_b, snapshot(world.org_b, exclude=org_b_volatile)):
         sweep.problem("Org B's rows", f"CHANGED by refused requests: {changed}")
-    SUMMARY["routes"] = len(probed)
-    SUMMARY["route probes"] = sweep.probes
+    principal.summary["routes"] = len(probed)
+    principal.summary["route probes"] = sweep.probes
     sweep.finish("REST routes")
 
 
@@ -1347,7 +1571,7 @@ def test_download_never_gives_another_organisation_a_url(world, dummy_s3):
             assert status < 500 and "X-Amz-" not in json.dumps(body), body
             assert not leaked(body, value.echo, world.forbidden), body
 
-    routes = [route for route in rest_routes() if "download" in route.display]
+    routes = [route for route in rest_routes() if "download" in route.display and is_staff_route(route)]
     if not routes:
         pytest.skip("no REST download route registered (expected under v2/, see invoice.services.downloads)")
     for route in routes:
@@ -1363,3 +1587,30 @@ def test_download_never_gives_another_organisation_a_url(world, dummy_s3):
                 text = response.content.decode(errors="replace") + response.headers.get("Location", "")
                 assert response.status_code == 404 and _json(response).get("code") == "NOT_FOUND", (credential, url, text)
                 assert "X-Amz-" not in text and world.storage_key not in text, (credential, url, text)
+
+
+def test_download_gives_an_operator_user_their_own_file_only(world, dummy_s3):
+    portal = make_portal_principal(world)
+    dummy_s3(120)
+    routes = [route for route in rest_routes() if "download" in route.display and not is_staff_route(route)]
+    assert routes, "no customer download route (/v2/me/invoices/{id}/download)"
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {portal.token}"}
+    for route in routes:
+        # control: their own invoice's file, through a short-lived URL
+        own_url = build_url(route, {name: str(portal.invoice_a.pk) for name in route.params})
+        response = rest_request("GET", own_url, headers)
+        assert response.status_code == 302 and _expires(response["Location"]) == 120, response
+        assert portal.storage_key_a in response["Location"]
+        for value in (v for v in portal.ids if v.model in (Invoice, InvoiceDocument)):
+            url = build_url(route, {name: value.text for name in route.params})
+            if url is None:
+                continue
+            response = rest_request("GET", url, headers)
+            text = response.content.decode(errors="replace") + response.headers.get("Location", "")
+            assert response.status_code == 404 and _json(response).get("code") == "NOT_FOUND", (url, text)
+            assert "X-Amz-" not in text, (url, text)
+    # the staff routes never serve them, not even their own document
+    for route in (route for route in rest_routes() if "download" in route.display and is_staff_route(route)):
+        url = build_url(route, {name: str(portal.document_a.pk) for name in route.params})
+        response = rest_request("GET", url, headers)
+        assert response.status_code in (400, 403) and _json(response)["code"] == "NO_ORGANIZATION", response

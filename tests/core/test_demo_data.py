@@ -39,9 +39,11 @@ def test_demo_data_twice_changes_nothing(db):
     # then
     assert row_counts() == after_first
     assert "Demo data ready." in out.getvalue()
+    # two administrators and the portal's operator user (created, then given its password on
+    # accepting its first invitation), who has no membership
     assert {
-        "core.User": 2, "core.Organization": 2, "core.Membership": 2,
-        "core.HistoricalUser": 2, "core.HistoricalOrganization": 2, "core.HistoricalMembership": 2,
+        "core.User": 3, "core.Organization": 2, "core.Membership": 2,
+        "core.HistoricalUser": 4, "core.HistoricalOrganization": 2, "core.HistoricalMembership": 2,
     }.items() <= after_first.items()
 
 

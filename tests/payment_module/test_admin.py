@@ -137,3 +137,14 @@ def test_history_pages_render_and_reverting_is_refused(admin_client, operator_a)
     url = reverse("admin:payment_module_operator_simple_history", args=(operator_a.pk, record.history_id))
     assert admin_client.get(url).status_code == 200
     assert admin_client.post(url, {"name": "x"}).status_code == 403
+
+
+def test_operator_users_are_listed_read_only_and_their_tokens_never_shown(admin_client, org_a, user_a, operator_a):
+    from payment_module.services.operator_users import invite_operator_user
+
+    link, token = invite_operator_user(actor=user_a, organization=org_a, operator=operator_a, email="pf@portail.test")
+    listing = admin_client.get(reverse("admin:payment_module_operatoruser_changelist"))
+    page = admin_client.get(reverse("admin:payment_module_operatoruser_change", args=[link.pk]))
+    assert listing.status_code == page.status_code == 200 and b"pf@portail.test" in listing.content
+    assert token.encode() not in page.content and link.token_hash.encode() not in page.content
+    assert admin_client.get(reverse("admin:payment_module_operatoruser_add")).status_code == 403

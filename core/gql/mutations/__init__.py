@@ -4,6 +4,10 @@ Order of work: authenticate and resolve the organisation (GraphQL error if that 
 MutationLog in its own transaction (so it survives a rollback); check `Meta.permissions`; run
 `perform` inside `transaction.atomic()`; turn DomainError into `errors: [{field, code, message}]`
 and anything unexpected into one INTERNAL_ERROR (traceback in the server log only); close the log.
+
+A mutation that anyone may call (`Meta.anyone = True`: accepting an operator-user invitation,
+whose secret token is the credential) skips the organisation: `perform` gets `tenant=None` and
+`user=` the logged-in caller or None; its log row belongs to no organisation.
 """
 from __future__ import annotations
 
@@ -58,11 +62,14 @@ class BaseMutation(relay.ClientIDMutation):
         abstract = True
 
     @classmethod
-    def __init_subclass_with_meta__(cls, permissions=None, input_fields=None, _meta=None, **options):
+    def __init_subclass_with_meta__(cls, permissions=None, input_fields=None, _meta=None, anyone=False, **options):
         if permissions is None:
             raise TypeError(f"{cls.__name__}: declare Meta.permissions (an empty tuple if none)")
+        if anyone and permissions:
+            raise TypeError(f"{cls.__name__}: a mutation anyone may call declares no permissions")
         _meta = _meta or MutationOptions(cls)
         _meta.permissions = tuple(permissions)
+        _meta.anyone = anyone
         input_fields = dict(input_fields or {})
         input_fields.setdefault("client_mutation_label", graphene.String())
         super().__init_subclass_with_meta__(input_fields=input_fields, _meta=_meta, **options)
@@ -75,14 +82,20 @@ class BaseMutation(relay.ClientIDMutation):
     @classmethod
     def mutate_and_get_payload(cls, root, info, **input):
         client_mutation_id = input.get("client_mutation_id")
-        try:
-            tenant = tenant_for_request(info.context)
-        except DomainError as exc:
-            raise graphql_error(exc) from None
+        caller = None
+        if cls._meta.anyone:
+            tenant = None
+            user = getattr(info.context, "user", None)
+            caller = user if user is not None and user.is_authenticated else None
+        else:
+            try:
+                tenant = tenant_for_request(info.context)
+            except DomainError as exc:
+                raise graphql_error(exc) from None
 
         log = MutationLog.objects.create(
-            organization=tenant.organization,
-            user=tenant.user,
+            organization=tenant.organization if tenant else None,
+            user=tenant.user if tenant else caller,
             mutation_name=cls.__name__,
             json_content=json.dumps(masked(input), default=str),
             client_mutation_id=client_mutation_id,
@@ -94,7 +107,8 @@ class BaseMutation(relay.ClientIDMutation):
             if missing:
                 raise PermissionDenied(missing[0])
             with transaction.atomic():
-                result = cls.perform(tenant=tenant, data=data) or {}
+                extra = {"user": caller} if cls._meta.anyone else {}
+                result = cls.perform(tenant=tenant, data=data, **extra) or {}
         except DomainError as exc:
             errors = [error.as_dict() for error in exc.errors]
             cls._close_log(log, MutationLog.Status.ERROR, errors)

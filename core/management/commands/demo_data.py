@@ -4,9 +4,10 @@ from django.core.management.base import BaseCommand
 
 # Each app's demo step ("module" runs module.seed, "module:name" module.name), in order: the
 # payment module adds operators, tariffs and orders; the invoice demo issues past-dated invoices to
-# those operators; then one operator's last month is billed today (issue dates follow the numbers).
-# Every step is idempotent.
-DEMO_MODULES = ("core.demo", "payment_module.demo", "invoice.demo", "payment_module.demo:bill")
+# those operators; then one operator's last month is billed today (issue dates follow the numbers);
+# last, an operator user of the portal billed by both organisations. Every step is idempotent.
+DEMO_MODULES = ("core.demo", "payment_module.demo", "invoice.demo", "payment_module.demo:bill",
+                "payment_module.demo:portal")
 
 
 class Command(BaseCommand):

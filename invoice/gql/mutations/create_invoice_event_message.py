@@ -8,7 +8,7 @@ from invoice.services.events import event_message_create
 
 
 class CreateInvoiceEventMessageMutation(BaseMutation):
-    """Write a message in an invoice's events tab."""
+    """Write a message in an invoice's events tab: a staff note, or a message to the customer."""
 
     invoice_event = graphene.Field(InvoiceEventGQLType)
 
@@ -16,6 +16,9 @@ class CreateInvoiceEventMessageMutation(BaseMutation):
         invoice_id = graphene.String(required=True)
         message = graphene.String(required=True)
         event_type = graphene.Int(description="ignored: messages are always MESSAGE (0)")
+        visible_to_customer = graphene.Boolean(description="addressed to the invoice's customer (its thirdparty): "
+                                                           "shown in their portal (myInvoices); default false, a "
+                                                           "staff note")
 
     class Meta:
         permissions = ("invoice.add_invoiceevent",)
@@ -23,5 +26,6 @@ class CreateInvoiceEventMessageMutation(BaseMutation):
     @classmethod
     def perform(cls, *, tenant, data):
         invoice = invoice_get(tenant.organization, decode_id(data["invoice_id"], "invoiceId"), field="invoiceId")
-        event = event_message_create(actor=tenant.user, invoice=invoice, message=data["message"])
+        event = event_message_create(actor=tenant.user, invoice=invoice, message=data["message"],
+                                     to_customer=bool(data.get("visible_to_customer")))
         return {"invoice_event": event, "internal_id": event.id}

@@ -98,3 +98,19 @@ def test_create_invoice_event_message_query_count(user_a, draft_invoice):
     with assert_num_queries(10):
         result = post(CREATE_MESSAGE, {"input": {"invoiceId": str(draft_invoice.id), "message": "compté"}}, user=user_a)
     assert_mutation_ok(result, "createInvoiceEventMessage")
+
+
+@pytest.mark.parametrize(("visible", "expected"), [(None, False), (False, False), (True, True)])
+def test_a_message_is_a_staff_note_unless_addressed_to_the_customer(user_a, validated_invoice, visible, expected):
+    # given
+    given = {"invoiceId": str(validated_invoice.id), "message": "Votre facture est disponible",
+             "visibleToCustomer": visible}
+    query = CREATE_MESSAGE.replace("invoice { code }", "invoice { code } visibleToCustomer")
+
+    # when
+    payload = assert_mutation_ok(post(query, {"input": given}, user=user_a), "createInvoiceEventMessage")
+
+    # then
+    assert payload["invoiceEvent"]["visibleToCustomer"] is expected
+    event = InvoiceEvent.objects.get(event_type=EventType.MESSAGE)
+    assert event.json_ext == ({"audience": "customer"} if expected else None)
