@@ -407,7 +407,9 @@ def on_invoice_overdue(invoice, *, since) -> None:
 def _what(delivery: Delivery) -> str:
     if delivery.event == REMINDER_EVENT:
         return "overdue reminder"
-    return f"{delivery.document.format} document" if delivery.document_id else f"event {delivery.event}"
+    if delivery.channel == DeliveryChannel.WEBHOOK:
+        return f"event {delivery.event}"
+    return f"{delivery.document.format} document"
 
 
 def _parse_recipients(recipients) -> str:
@@ -583,7 +585,8 @@ def delivery_attempt(delivery_id) -> Delivery | None:
         row.provider_message_id = sent.provider_message_id[:512]
         row.error_code, row.error_message, row.next_attempt_at, row.awaiting_dispatch = "", "", None, False
         row.save()
-        if row.channel != DeliveryChannel.WEBHOOK:
+        if row.channel != DeliveryChannel.WEBHOOK or row.event in DOCUMENT_EVENTS.values():
+            # what was sent of the invoice's documents shows on its card; status webhooks only in the log
             event_record(invoice=row.invoice, event_type=EventType.STATUS, reason="delivery_sent",
                          message=f"{_what(row)} sent by {row.get_channel_display()} to "
                                  f"{row.recipient} ({row.provider_message_id})")

@@ -147,3 +147,31 @@ def test_a_created_document_is_uploaded_by_sftp(s3_server, bucket, queue, worker
     landed = server.root / "in" / str(issued_invoice.date_invoice.year) / f"{issued_invoice.code}.json"
     stored = pipeline.s3_client(s3_server).get_object(Bucket=bucket, Key=document.storage_key)["Body"].read()
     assert landed.read_bytes() == stored
+
+
+def test_the_events_of_one_invoice_arrive_in_order_though_the_first_is_retried(s3_server, bucket, queue, workers,
+                                                                               user_a, org_a):
+    from invoice.services.invoices import invoice_create, invoice_validate
+    from invoice.services.lines import line_add
+    from tests.helpers.parties import make_conformant_buyer, make_conformant_seller
+
+    # given: an endpoint whose first two answers are 500, a worker with short retries
+    with WebhookReceiver() as receiver:
+        endpoint, secret = services.webhook_endpoint_create(actor=user_a, organization=org_a, url=receiver.url,
+                                                            events=["invoice.validated", "invoice.paid"])
+        receiver.statuses[:] = [500, 500]
+        workers(queue, **pipeline.s3_env(s3_server, bucket), WEBHOOK_RETRY_SCHEDULE="0.5,0.5,0.5")
+        buyer = make_conformant_buyer(make_conformant_seller(org_a))
+        draft = invoice_create(actor=user_a, organization=org_a, data={"thirdparty_type": "operator",
+                                                                       "thirdparty_id": str(buyer.pk)})
+        line_add(actor=user_a, invoice=draft, data={"description": "Avis de décès", "quantity": 1,
+                                                    "unit_price": "89.00"})
+        # when: validated, then paid at once (the paid event is queued while validated is retried)
+        invoice = invoice_validate(actor=user_a, invoice=draft)
+        payment_record(actor=user_a, invoice=invoice, data={"amount_payed": invoice.amount_total, "code_ext": "VIR-2"})
+        finished({"webhook_endpoint": endpoint}, count=2)
+    # then: validated (after two 500s) strictly before paid, each signed
+    answered = [r.payload["type"] for r in receiver.received if r.status == 200]
+    assert [r.payload["type"] for r in receiver.received] == ["invoice.validated"] * 3 + ["invoice.paid"]
+    assert answered == ["invoice.validated", "invoice.paid"]
+    assert all(webhook.verify(secret, r.headers, r.body) for r in receiver.received)
