@@ -51,9 +51,12 @@ run: install
 ## The whole suite: unit tests on SQLite, then integration tests on PostgreSQL + RabbitMQ.
 test: install-test test-unit test-integration
 
+# Unit tests in parallel (pytest-xdist, one process per core; PYTEST_WORKERS=0 runs them in one).
+PYTEST_WORKERS ?= auto
+
 test-unit: install-test
 	DEBUG=1 DATABASE_URL=sqlite:///var/unit-tests.sqlite3 CELERY_BROKER_URL= STORAGE_BACKEND=local \
-		$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+		$(PY) -m pytest -m "not integration" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-integration: install-test
 	DEBUG=1 DATABASE_URL=$(IT_DATABASE_URL) CELERY_BROKER_URL=$(IT_CELERY_BROKER_URL) \

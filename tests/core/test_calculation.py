@@ -183,7 +183,7 @@ def test_list_rules_filters_by_calc_and_sub_type():
     assert other_calc_type == []
 
 
-@pytest.mark.parametrize("unknown", [str(uuid.uuid4()), uuid.uuid4(), "not-a-uuid", "123"])
+@pytest.mark.parametrize("unknown", ["889aa6dc-b725-468e-876c-68b5c0b1af2c", uuid.UUID("e54a6a70-9fdd-4216-8467-8fcbd1ff488c"), "not-a-uuid", "123"])
 def test_get_rules_with_an_unknown_rule_raises_unknown_tax_rule_on_the_field(db, unknown):
     # given / when
     with pytest.raises(DomainError) as caught:
