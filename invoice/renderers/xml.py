@@ -32,6 +32,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from core import xmlschema
 from invoice.renderers import RenderError
 from invoice.renderers.pdf import legal_information
 from invoice.renderers.snapshot import InvoiceSnapshot, LineSnapshot, PartySnapshot
@@ -99,8 +100,14 @@ class _LocalOnlyResolver(etree.Resolver):
         return self.resolve_filename(str(path), context)
 
 
-@lru_cache(maxsize=1)
 def schema() -> etree.XMLSchema:
+    """Loaded once, and used, under core.xmlschema.LOCK (libxml2 and threads: see there)."""
+    with xmlschema.LOCK:
+        return _load_schema()
+
+
+@lru_cache(maxsize=1)
+def _load_schema() -> etree.XMLSchema:
     path = xsd_path()
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                              huge_tree=False, remove_comments=True)
@@ -115,8 +122,10 @@ def schema() -> etree.XMLSchema:
 def validate(root) -> None:
     """Raise RenderError("XSD_INVALID", <first error>) unless `root` is valid."""
     xsd = schema()
-    if not xsd.validate(root):
-        error = xsd.error_log[0] if len(xsd.error_log) else None
+    with xmlschema.LOCK:
+        valid = xsd.validate(root)
+        error = None if valid else (xsd.error_log[0] if len(xsd.error_log) else None)
+    if not valid:
         message = f"{error.message} (at {error.path})" if error is not None else "invalid against the XSD"
         raise RenderError("XSD_INVALID", f"Factur-X EN16931 XSD: {message}")
 

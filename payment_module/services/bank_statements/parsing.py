@@ -24,11 +24,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
+from core import xmlschema
 from core.errors import DomainError
 from core.money import quantize
 from payment_module.constants import StatementFormat
@@ -116,9 +116,15 @@ def clip(text: str | None, limit: int = TEXT_MAX) -> str:
 
 # --- camt.053 -------------------------------------------------------------------------------------
 
-@cache
+# Loaded once, and used, under core.xmlschema.LOCK (libxml2 and threads: see there).
+_SCHEMAS: dict[str, etree.XMLSchema] = {}
+
+
 def camt_schema(file_name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / file_name)))
+    with xmlschema.LOCK:
+        if file_name not in _SCHEMAS:
+            _SCHEMAS[file_name] = etree.XMLSchema(etree.parse(str(SCHEMAS / file_name)))
+        return _SCHEMAS[file_name]
 
 
 def _xml_parser() -> etree.XMLParser:
@@ -140,12 +146,13 @@ def parse_camt053(content: bytes) -> ParsedStatement:
                           f"not a camt.053 statement: root element {etree.QName(root).localname!r} in namespace "
                           f"{namespace!r} (supported: {', '.join(sorted(CAMT_NAMESPACES))})", "file")
     schema = camt_schema(CAMT_NAMESPACES[namespace])
-    try:
-        valid = schema.validate(root)
-    except etree.XMLSchemaValidateError:
-        valid = False
+    with xmlschema.LOCK:
+        try:
+            valid = schema.validate(root)
+        except etree.XMLSchemaValidateError:
+            valid = False
+        error = None if valid else schema.error_log.last_error
     if not valid:
-        error = schema.error_log.last_error
         detail = f"line {error.line}: {error.message.replace('{' + namespace + '}', '')}" if error else "invalid"
         raise DomainError(Code.SCHEMA_INVALID,
                           f"the file does not follow the {namespace.rsplit(':', 1)[-1]} schema: {detail}", "file")

@@ -136,3 +136,32 @@ def test_unknown_format_and_inference():
     assert infer_format(b"\xef\xbb\xbf <?xml ...") == "camt053"
     assert infer_format(b"Date;Montant") == "csv"
     assert infer_format(b"<x/>", "releve.csv") == "csv"
+
+
+def test_statements_parsed_in_threads_at_once_all_validate(monkeypatch):
+    """Two uploads in two server threads: libxml2 fails ("xmlSchemaPValAttrNodeValue") when one XSD
+    is parsed in two threads at once; the schema is loaded, and used, under one lock."""
+    import threading
+
+    from payment_module.services.bank_statements import parsing
+
+    # given: no schema loaded yet, and 6 threads released together
+    monkeypatch.setattr(parsing, "_SCHEMAS", {})
+    content = (DATA / "camt053_sample.xml").read_bytes()
+    start, results = threading.Barrier(6), []
+
+    def parse():
+        start.wait()
+        try:
+            results.append(len(parse_statement(content, "camt053").lines))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=parse) for _ in range(6)]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # then
+    assert results == [results[0]] * 6 and isinstance(results[0], int), results
