@@ -367,8 +367,8 @@ def on_document_status_changed(document, *, old: str, new: str) -> None:
 def on_invoice_status_changed(invoice, *, old: int, new: int, actor, **context) -> None:
     """Hook (in the changing transaction): webhooks hear of validated, paid and cancelled invoices."""
     event = INVOICE_EVENTS.get(new)
-    if event is None or old == new:
-        return
+    if event is None or old == new or not any(event in e.events for e in _active_endpoints(invoice.organization_id)):
+        return  # nobody listens: no payload built (a bank import pays thousands of invoices at once)
     payload = {"type": event, "timestamp": timezone.now().isoformat(),
                "data": {"organization": {"id": str(invoice.organization_id)}, "invoice": _invoice_data(invoice)}}
     credit_note = context.get("credit_note")
