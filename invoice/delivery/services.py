@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import metrics
+from core.error_codes import CoreErrorCode
 from core.errors import DomainError
 from core.validation import (
     ensure_email,
@@ -87,21 +88,13 @@ def delivery_settings(organization) -> DeliverySettings:
 
 def _ensure_choice(value, choices, field: str) -> str:
     if value not in choices.values:
-        raise DomainError(InvoiceErrorCode.INVALID_CHANNEL if field == "channels" else _invalid(),
-                          f"{field} must be one of {', '.join(choices.values)}, got {value!r}", field)
+        raise DomainError(CoreErrorCode.INVALID, f"{field} must be one of {', '.join(choices.values)}, got {value!r}",
+                          field)
     return value
 
 
-def _invalid():
-    from core.error_codes import CoreErrorCode
-
-    return CoreErrorCode.INVALID
-
-
-def _ensure_template(value: str, limit: int | None, field: str) -> str:
-    value = (value or "").strip() if field == "emailSubject" else (value or "")
-    if limit:
-        ensure_max_length(value, limit, field)
+def _ensure_template(value: str, limit: int, field: str) -> str:
+    ensure_max_length(value, limit, field)
     unknown = templates.unknown_placeholders(value)
     if unknown:
         raise DomainError(InvoiceErrorCode.UNKNOWN_PLACEHOLDER,
@@ -119,9 +112,9 @@ def delivery_settings_update(*, actor, organization, changes: dict) -> DeliveryS
     if "email_language" in changes:
         row.email_language = _ensure_choice(changes["email_language"], DeliveryLanguage, "emailLanguage")
     if "email_subject" in changes:
-        row.email_subject = _ensure_template(changes["email_subject"], 255, "emailSubject")
+        row.email_subject = _ensure_template((changes["email_subject"] or "").strip(), 255, "emailSubject")
     if "email_body" in changes:
-        row.email_body = _ensure_template(changes["email_body"], 20000, "emailBody")
+        row.email_body = _ensure_template(changes["email_body"] or "", 20000, "emailBody")
     if "email_reminders" in changes:
         row.email_reminders = bool(changes["email_reminders"])
     for key, field in (("email_reply_to", "emailReplyTo"), ("email_bcc", "emailBcc")):
@@ -205,13 +198,13 @@ def _ensure_folder(pattern: str) -> str:
 
     pattern = (pattern or "").strip() or "/invoices/{year}"
     ensure_max_length(pattern, 512, "remoteFolder")
-    for name in templates._FIELD.findall(pattern):
+    for name in templates.names_in(pattern):
         if name not in FOLDER_FIELDS:
             raise DomainError(InvoiceErrorCode.UNKNOWN_PLACEHOLDER,
                               f"unknown placeholder {{{name}}}; known: {', '.join('{' + f + '}' for f in FOLDER_FIELDS)}",
                               "remoteFolder")
     if ".." in pattern.split("/"):
-        raise DomainError(_invalid(), "remoteFolder must not contain '..'", "remoteFolder")
+        raise DomainError(CoreErrorCode.INVALID, "remoteFolder must not contain '..'", "remoteFolder")
     return pattern
 
 
@@ -279,14 +272,10 @@ def _queue(**fields) -> Delivery:
     return delivery
 
 
-def _document_payload(event: str, document) -> dict:
-    invoice = document.invoice
-    return {"type": event, "timestamp": timezone.now().isoformat(),
-            "data": {"organization": {"id": str(invoice.organization_id)}, "invoice": _invoice_data(invoice),
-                     "document": {"id": str(document.id), "format": document.format, "status": document.status,
-                                  "size": document.size, "checksum": document.checksum or None,
-                                  "errorCode": document.error_code or None,
-                                  "errorMessage": document.error_message or None}}}
+def _document_data(document) -> dict:
+    return {"document": {"id": str(document.id), "format": document.format, "status": document.status,
+                         "size": document.size, "checksum": document.checksum or None,
+                         "errorCode": document.error_code or None, "errorMessage": document.error_message or None}}
 
 
 def _invoice_data(invoice) -> dict:
@@ -326,10 +315,19 @@ def _forget_endpoints(**_signal) -> None:
     transaction.get_connection()._molink_endpoint_memo = None
 
 
-def _queue_webhooks(organization_id, invoice, event: str, payload: dict) -> list[Delivery]:
-    endpoints = [endpoint for endpoint in _active_endpoints(organization_id) if event in endpoint.events]
-    return [_queue(organization_id=organization_id, invoice=invoice, document=None, channel=DeliveryChannel.WEBHOOK,
-                   event=event, recipient=endpoint.url, webhook_endpoint=endpoint, payload=payload)
+def _queue_webhooks(invoice, event: str, data=dict) -> list[Delivery]:
+    """One delivery of `event` per endpoint listening. The payload — type, timestamp, data with the
+    organisation, the invoice and what `data()` adds (or replaces) — is built only when one listens:
+    a bank import pays thousands of invoices in one transaction."""
+    endpoints = [endpoint for endpoint in _active_endpoints(invoice.organization_id) if event in endpoint.events]
+    if not endpoints:
+        return []
+    payload = {"type": event, "timestamp": timezone.now().isoformat(),
+               "data": {"organization": {"id": str(invoice.organization_id)}, "invoice": _invoice_data(invoice),
+                        **data()}}
+    return [_queue(organization_id=invoice.organization_id, invoice=invoice, document=None,
+                   channel=DeliveryChannel.WEBHOOK, event=event, recipient=endpoint.url, webhook_endpoint=endpoint,
+                   payload=payload)
             for endpoint in endpoints]
 
 
@@ -348,7 +346,7 @@ def on_document_status_changed(document, *, old: str, new: str) -> None:
     event = DOCUMENT_EVENTS.get(new)
     if event is None:
         return
-    _queue_webhooks(document.organization_id, document.invoice, event, _document_payload(event, document))
+    _queue_webhooks(document.invoice, event, lambda: _document_data(document))
     if new != DocumentStatus.CREATED:
         return
     options = delivery_settings(document.organization)
@@ -367,14 +365,11 @@ def on_document_status_changed(document, *, old: str, new: str) -> None:
 def on_invoice_status_changed(invoice, *, old: int, new: int, actor, **context) -> None:
     """Hook (in the changing transaction): webhooks hear of validated, paid and cancelled invoices."""
     event = INVOICE_EVENTS.get(new)
-    if event is None or old == new or not any(event in e.events for e in _active_endpoints(invoice.organization_id)):
-        return  # nobody listens: no payload built (a bank import pays thousands of invoices at once)
-    payload = {"type": event, "timestamp": timezone.now().isoformat(),
-               "data": {"organization": {"id": str(invoice.organization_id)}, "invoice": _invoice_data(invoice)}}
+    if event is None or old == new:
+        return
     credit_note = context.get("credit_note")
-    if credit_note is not None:
-        payload["data"]["creditNote"] = {"id": str(credit_note.id), "code": credit_note.code}
-    _queue_webhooks(invoice.organization_id, invoice, event, payload)
+    _queue_webhooks(invoice, event, lambda: {} if credit_note is None else
+                    {"creditNote": {"id": str(credit_note.id), "code": credit_note.code}})
 
 
 @transaction.atomic
@@ -385,11 +380,8 @@ def on_invoice_overdue(invoice, *, since) -> None:
     from invoice.models import Invoice, InvoiceDocument
 
     invoice = Invoice.objects.select_related("organization").get(pk=invoice.pk)
-    payload = {"type": REMINDER_EVENT, "timestamp": timezone.now().isoformat(),
-               "data": {"organization": {"id": str(invoice.organization_id)},
-                        "invoice": {**_invoice_data(invoice), "amountPaid": str(invoice.amount_payed),
-                                    "overdueSince": since.isoformat()}}}
-    _queue_webhooks(invoice.organization_id, invoice, REMINDER_EVENT, payload)
+    _queue_webhooks(invoice, REMINDER_EVENT, lambda: {"invoice": {
+        **_invoice_data(invoice), "amountPaid": str(invoice.amount_payed), "overdueSince": since.isoformat()}})
     if not delivery_settings(invoice.organization).email_reminders:
         return
     email = _buyer(invoice).email

@@ -58,6 +58,11 @@ DEFAULTS = {
 }
 
 
+def names_in(text: str) -> list[str]:
+    """The placeholder names a text uses: `{year}` → "year"."""
+    return _FIELD.findall(text or "")
+
+
 def unknown_placeholders(template: str) -> list[str]:
     return sorted({name for name in _BRACED.findall(template or "") if name not in PLACEHOLDERS})
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import django_filters
 import graphene
-from django.db.models import Prefetch
 
 from core.gql.auth import requires
 from core.gql.fields import TenantConnectionField, UUIDOrGlobalIDFilter
@@ -16,7 +15,6 @@ from core.tenancy import get_scoped
 from invoice.delivery import services
 from invoice.delivery.models import (
     Delivery,
-    DeliveryAttempt,
     SftpDestination,
     WebhookEndpoint,
 )
@@ -72,8 +70,7 @@ class DeliveryGQLType(TenantObjectType):
 
     @classmethod
     def optimize_queryset(cls, qs, info):
-        return qs.select_related("invoice", "document", "webhook_endpoint").prefetch_related(
-            Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("number")))
+        return qs.select_related("invoice", "document", "webhook_endpoint").prefetch_related("attempt_log")
 
 
 class WebhookEndpointGQLType(TenantObjectType):

@@ -323,10 +323,10 @@ class InvoiceGQLType(TenantObjectType):
         if "events" in selected:
             prefetches.append(Prefetch("events", queryset=InvoiceEvent.objects.filter(is_deleted=False).select_related("user")))
         if "deliveries" in selected:
-            from invoice.delivery.models import Delivery, DeliveryAttempt
+            from invoice.delivery.models import Delivery
 
-            prefetches.append(Prefetch("deliveries", queryset=Delivery.objects.select_related("document").prefetch_related(
-                Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("number")))))
+            prefetches.append(Prefetch("deliveries",
+                                       queryset=Delivery.objects.select_related("document").prefetch_related("attempt_log")))
         if "relatedInvoice" in selected:
             qs = qs.select_related("related_invoice")
         return qs.prefetch_related(*prefetches)

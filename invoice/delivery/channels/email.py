@@ -45,9 +45,7 @@ def send(delivery, *, settings_row, buyer_name: str, reply_to: str) -> Sent:
     except (storage.StorageUnavailable, OSError) as exc:
         raise ChannelError("STORAGE_UNAVAILABLE", f"the document could not be read: {exc}", retryable=True) from exc
     try:
-        connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT) \
-            if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") else get_connection(fail_silently=False)
-        connection.send_messages([message])
+        get_connection(fail_silently=False).send_messages([message])  # SMTP reads EMAIL_TIMEOUT itself
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(f"{address} ({code} {reason.decode(errors='replace') if isinstance(reason, bytes) else reason})"
                             for address, (code, reason) in exc.recipients.items())

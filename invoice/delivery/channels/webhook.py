@@ -18,6 +18,7 @@ import secrets
 import socket
 import ssl
 import time
+import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -53,8 +54,7 @@ def verify(secret: str, headers: dict, body: bytes, *, tolerance: int = 300) -> 
 
 
 def message_id(delivery) -> str:
-    root = delivery.replay_of_id or delivery.id
-    return f"msg_{root.hex}" if hasattr(root, "hex") else f"msg_{str(root).replace('-', '')}"
+    return f"msg_{uuid.UUID(str(delivery.replay_of_id or delivery.id)).hex}"
 
 
 def body_of(delivery) -> bytes:
